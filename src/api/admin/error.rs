@@ -1,0 +1,130 @@
+//! The admin API's error shape: `{"code", "message"}` with a stable code.
+
+use poem::http::StatusCode;
+use poem_openapi::ApiResponse;
+use poem_openapi::payload::Json;
+
+use super::types::ErrorBody;
+use crate::api::auth::AuthError;
+use crate::domain::Error;
+
+#[derive(ApiResponse, Debug)]
+pub enum AdminError {
+    /// The request is malformed or breaks a rule.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Missing or invalid API key.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// The key lacks the permission.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// No such user or key.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The login name is taken.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// Request body larger than 64 KiB.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// Too many password hashes in progress.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>),
+    /// Unexpected error.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+}
+
+impl AdminError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> AdminError {
+        let body = Json(ErrorBody {
+            code: code.into(),
+            message: message.into(),
+        });
+        match status {
+            StatusCode::UNAUTHORIZED => AdminError::Unauthorized(body),
+            StatusCode::FORBIDDEN => AdminError::Forbidden(body),
+            StatusCode::NOT_FOUND => AdminError::NotFound(body),
+            StatusCode::CONFLICT => AdminError::Conflict(body),
+            StatusCode::PAYLOAD_TOO_LARGE => AdminError::PayloadTooLarge(body),
+            StatusCode::TOO_MANY_REQUESTS => AdminError::TooManyRequests(body),
+            StatusCode::BAD_REQUEST => AdminError::BadRequest(body),
+            _ => AdminError::Internal(body),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> AdminError {
+        AdminError::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message)
+    }
+}
+
+impl From<Error> for AdminError {
+    fn from(err: Error) -> AdminError {
+        use StatusCode as S;
+        let (status, code, message) = match &err {
+            Error::UserNotFound => (S::NOT_FOUND, "USER_NOT_FOUND", "user not found"),
+            Error::KeyNotFound => (S::NOT_FOUND, "KEY_NOT_FOUND", "api key not found"),
+            Error::LoginNameTaken => (S::CONFLICT, "LOGIN_NAME_TAKEN", "login name is already taken"),
+            Error::PermissionDenied => (S::FORBIDDEN, "PERMISSION_DENIED", "the api key lacks the permission for this operation"),
+            Error::HashingBusy => (S::TOO_MANY_REQUESTS, "BUSY", "too many password hashes in progress, retry later"),
+            // Session errors do not arise from admin operations; mapped so a
+            // new variant must be decided on here too.
+            Error::SessionNotFound => (S::NOT_FOUND, "SESSION_NOT_FOUND", "session not found"),
+            Error::SessionTerminated => (S::BAD_REQUEST, "SESSION_TERMINATED", "session already terminated"),
+            Error::SessionExpired | Error::SessionIdle => (S::BAD_REQUEST, "SESSION_EXPIRED", "session has expired"),
+            Error::SessionTokenInvalid => (S::FORBIDDEN, "SESSION_TOKEN_INVALID", "session token is invalid"),
+            Error::UserNotActive => (S::BAD_REQUEST, "USER_NOT_ACTIVE", "user is not active"),
+            Error::UserChangeNotPossible => (S::BAD_REQUEST, "USER_CHANGE_NOT_POSSIBLE", "user change not possible"),
+            Error::UserIdMissing => (S::BAD_REQUEST, "USER_ID_MISSING", "user id missing"),
+            Error::PasswordInvalid => (S::BAD_REQUEST, "PASSWORD_INVALID", "password is invalid"),
+            Error::UnknownIdStore => (S::BAD_REQUEST, "UNKNOWN_ID_STORE", "unknown identity store"),
+            Error::SessionLimitReached => (S::BAD_REQUEST, "SESSION_LIMIT_REACHED", "session limit reached"),
+            Error::SearchLimitTooLarge { .. } => (S::BAD_REQUEST, "LIMIT_TOO_LARGE", "limit exceeds the maximum"),
+            Error::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+                (S::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+            }
+        };
+        AdminError::new(status, code, message)
+    }
+}
+
+impl From<AuthError> for AdminError {
+    fn from(err: AuthError) -> AdminError {
+        match err {
+            AuthError::Missing => AdminError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "authorization header missing"),
+            AuthError::Invalid => AdminError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "api key is invalid"),
+            AuthError::Unavailable => AdminError::from(Error::Internal(anyhow::anyhow!("key lookup failed"))),
+        }
+    }
+}
+
+/// Renders errors raised outside handlers in the admin shape.
+pub fn from_poem(err: poem::Error) -> poem::Response {
+    use poem::IntoResponse;
+    if err.is_from_response() {
+        return err.into_response();
+    }
+    if let Some(auth) = err.downcast_ref::<AuthError>() {
+        return AdminError::from(*auth).into_response();
+    }
+    let status = err.status();
+    let mapped = match status {
+        StatusCode::NOT_FOUND => AdminError::new(status, "NOT_FOUND", "not found"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            return poem::Response::builder()
+                .status(status)
+                .content_type("application/json; charset=utf-8")
+                .body(r#"{"code":"METHOD_NOT_ALLOWED","message":"method not allowed"}"#);
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => AdminError::new(status, "PAYLOAD_TOO_LARGE", "request body exceeds 65536 bytes"),
+        StatusCode::UNAUTHORIZED => AdminError::from(AuthError::Missing),
+        s if s.is_client_error() => AdminError::bad_request(err.to_string()),
+        _ => {
+            tracing::error!(error = %err, "unexpected error");
+            AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+        }
+    };
+    mapped.into_response()
+}

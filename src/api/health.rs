@@ -1,0 +1,25 @@
+use poem::http::StatusCode;
+use poem::web::{Data, Json};
+use poem::{IntoResponse, Response, handler};
+
+use crate::service::Services;
+
+/// Liveness: the process answers.
+#[handler]
+pub fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Readiness: the database answers.
+#[handler]
+pub async fn readyz(services: Data<&Services>) -> Response {
+    if services.store.ping().await {
+        Json(serde_json::json!({"status": "ok"})).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "database unavailable"})),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,69 @@
+//! The HTTP surface: one module per dialect, plus the contract documents,
+//! Swagger UI and health checks.
+
+pub mod admin;
+pub mod auth;
+pub mod body_limit;
+pub mod docs;
+pub mod health;
+pub mod wire;
+pub mod zitadel;
+
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Route};
+use poem_openapi::OpenApiService;
+
+use crate::service::Services;
+
+/// Where each API surface lives.
+pub const ZITADEL_PREFIX: &str = "/v2alpha";
+pub const ADMIN_PREFIX: &str = "/admin/v1";
+
+pub fn zitadel_service(services: Services) -> OpenApiService<zitadel::ZitadelApi, ()> {
+    OpenApiService::new(zitadel::ZitadelApi { services }, "Session Service", "2.0-alpha")
+        .summary("ZITADEL Session Service v2alpha, served by sessiond")
+        .description(include_str!("../../docs/zitadel-session-v2alpha.md"))
+}
+
+pub fn admin_service(services: Services) -> OpenApiService<admin::AdminApi, ()> {
+    OpenApiService::new(admin::AdminApi { services }, "sessiond Admin API", "1.0.0")
+        .summary("Users and API keys")
+        .description(include_str!("../../docs/admin-v1.md"))
+}
+
+/// Every contract document: its name under `openapi/`, and the YAML and JSON
+/// rendered from the API types.
+pub fn contract_documents(services: &Services) -> Vec<docs::Document> {
+    vec![
+        docs::Document::new(
+            "zitadel-session-v2alpha",
+            &zitadel_service(services.clone()),
+        ),
+        docs::Document::new("admin-v1", &admin_service(services.clone())),
+    ]
+}
+
+/// The whole application, as the server and the tests run it.
+pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
+    let documents = contract_documents(&services);
+    Route::new()
+        .nest_no_strip(
+            ZITADEL_PREFIX,
+            zitadel_service(services.clone())
+                .into_endpoint()
+                .with(body_limit::BodyLimit)
+                .catch_all_error(|err| async move { zitadel::error::from_poem(err) }),
+        )
+        .nest_no_strip(
+            ADMIN_PREFIX,
+            admin_service(services.clone())
+                .into_endpoint()
+                .with(body_limit::BodyLimit)
+                .catch_all_error(|err| async move { admin::error::from_poem(err) }),
+        )
+        .nest("/openapi", docs::documents_endpoint(&documents))
+        .nest("/swagger-ui", docs::swagger_ui_endpoint(&documents))
+        .at("/healthz", health::healthz)
+        .at("/readyz", health::readyz)
+        .data(services)
+        .with(poem::middleware::Tracing)
+}

@@ -1,0 +1,58 @@
+//! The one error vocabulary of the service layer. Each dialect translates it
+//! into its own wire shape with an exhaustive match, so a new variant does not
+//! compile until every dialect decides what it means.
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("session does not exist")]
+    SessionNotFound,
+    #[error("session already terminated")]
+    SessionTerminated,
+    #[error("session has expired")]
+    SessionExpired,
+    /// The session exists and has not expired, but was idle too long.
+    #[error("session timed out")]
+    SessionIdle,
+    #[error("session token is invalid")]
+    SessionTokenInvalid,
+    /// The caller's key lacks the permission the operation needs.
+    #[error("permission denied")]
+    PermissionDenied,
+    #[error("user could not be found")]
+    UserNotFound,
+    /// The user is locked or inactive.
+    #[error("user is not active")]
+    UserNotActive,
+    #[error("user change not possible")]
+    UserChangeNotPossible,
+    /// A password check without a user checked on the session.
+    #[error("user id missing")]
+    UserIdMissing,
+    #[error("password is invalid")]
+    PasswordInvalid,
+    #[error("login name is already taken")]
+    LoginNameTaken,
+    #[error("api key not found")]
+    KeyNotFound,
+    /// The identity store named by the caller is not this deployment's.
+    #[error("unknown identity store")]
+    UnknownIdStore,
+    /// The user already has the maximum number of active sessions.
+    #[error("session limit reached for user")]
+    SessionLimitReached,
+    #[error("search limit exceeds the maximum of {max}")]
+    SearchLimitTooLarge { max: u64 },
+    /// Too many password hashes are already queued.
+    #[error("too many password checks in progress")]
+    HashingBusy,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Error::Internal(err.into())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,18 @@
+//! The session model shared by every dialect. Nothing here knows about HTTP,
+//! JSON or the database.
+
+pub mod error;
+pub mod key;
+pub mod session;
+pub mod user;
+
+pub use error::Error;
+pub use key::{ApiKey, Permission, Principal};
+pub use session::{
+    Checks, ClientContext, Metadata, MetadataChanges, NewSession, Session, SessionOrigin,
+    SessionSearch, UserFactor, UserSelector,
+};
+pub use user::{LoginName, NewUser, User, UserState};
+
+/// A point in time, UTC, with microsecond precision as stored.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

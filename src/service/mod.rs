@@ -1,0 +1,111 @@
+//! The session rules, shared by every dialect. The service speaks only in
+//! domain types; dialects translate to and from it.
+
+mod admin;
+mod auth;
+mod checks;
+mod sessions;
+
+pub use admin::{Admin, cli_principal as admin_cli_principal};
+pub use auth::Authenticator;
+pub use sessions::{Created, Details, Sessions, Updated};
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::{Config, SessionLimitPolicy};
+use crate::domain::SessionOrigin;
+use crate::password::PasswordHasher;
+use crate::store::Store;
+
+/// Session rules that come from configuration.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub id_store_name: String,
+    pub lockout_threshold: u32,
+    pub search_default_limit: u64,
+    pub search_max_limit: u64,
+    pub oam_max_results: u64,
+    pub oam_lifetime: Option<chrono::Duration>,
+    pub oam_idle_timeout: Option<chrono::Duration>,
+    pub zitadel_lifetime: Option<chrono::Duration>,
+    pub zitadel_idle_timeout: Option<chrono::Duration>,
+    pub max_sessions_per_user: u64,
+    pub session_limit_policy: SessionLimitPolicy,
+}
+
+fn minutes(m: u64) -> Option<chrono::Duration> {
+    (m > 0).then(|| chrono::Duration::minutes(i64::try_from(m).unwrap_or(i64::MAX / 120_000)))
+}
+
+impl Settings {
+    pub fn from_config(c: &Config) -> Settings {
+        Settings {
+            id_store_name: c.id_store_name.clone(),
+            lockout_threshold: c.lockout_threshold,
+            search_default_limit: c.search_default_limit,
+            search_max_limit: c.search_max_limit,
+            oam_max_results: c.oam_max_results,
+            oam_lifetime: minutes(c.oam_session_lifetime_minutes),
+            oam_idle_timeout: minutes(c.oam_idle_timeout_minutes),
+            zitadel_lifetime: minutes(c.zitadel_session_lifetime_minutes),
+            zitadel_idle_timeout: minutes(c.zitadel_idle_timeout_minutes),
+            max_sessions_per_user: c.max_sessions_per_user,
+            session_limit_policy: c.session_limit_policy,
+        }
+    }
+
+    pub fn lifetime(&self, origin: SessionOrigin) -> Option<chrono::Duration> {
+        match origin {
+            SessionOrigin::Zitadel => self.zitadel_lifetime,
+            SessionOrigin::Oam => self.oam_lifetime,
+        }
+    }
+
+    pub fn idle_timeout(&self, origin: SessionOrigin) -> Option<chrono::Duration> {
+        match origin {
+            SessionOrigin::Zitadel => self.zitadel_idle_timeout,
+            SessionOrigin::Oam => self.oam_idle_timeout,
+        }
+    }
+}
+
+/// Everything a request handler needs, cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub sessions: Arc<Sessions>,
+    pub admin: Arc<Admin>,
+    pub auth: Arc<Authenticator>,
+    pub store: Store,
+    pub settings: Arc<Settings>,
+}
+
+impl Services {
+    pub fn new(
+        store: Store,
+        hasher: Arc<PasswordHasher>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        instance_id: String,
+    ) -> Services {
+        let settings = Arc::new(settings);
+        Services {
+            sessions: Arc::new(Sessions::new(
+                store.clone(),
+                hasher.clone(),
+                clock.clone(),
+                settings.clone(),
+                instance_id,
+            )),
+            admin: Arc::new(Admin::new(
+                store.clone(),
+                hasher,
+                clock.clone(),
+                settings.clone(),
+            )),
+            auth: Arc::new(Authenticator::new(store.clone(), clock)),
+            store,
+            settings,
+        }
+    }
+}

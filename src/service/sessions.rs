@@ -1,0 +1,381 @@
+//! Session lifecycle: create, read, update, search, terminate.
+
+use std::sync::Arc;
+
+use super::Settings;
+use crate::clock::Clock;
+use crate::config::SessionLimitPolicy;
+use crate::domain::{
+    Checks, Error, MetadataChanges, NewSession, Permission, Principal, Session, SessionSearch,
+    Timestamp,
+};
+use crate::ids;
+use crate::password::PasswordHasher;
+use crate::store::Store;
+use crate::store::sessions::MetadataWrite;
+
+pub struct Sessions {
+    pub(super) store: Store,
+    pub(super) hasher: Arc<PasswordHasher>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) settings: Arc<Settings>,
+    instance_id: String,
+}
+
+/// What a write reports back: ZITADEL's `details`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Details {
+    pub sequence: u64,
+    pub change_date: Timestamp,
+    pub resource_owner: String,
+}
+
+pub struct Created {
+    pub session: Session,
+    /// The session token, shown only here; the store keeps its hash.
+    pub token: String,
+}
+
+pub struct Updated {
+    pub session: Session,
+    pub token: String,
+}
+
+impl Sessions {
+    pub(super) fn new(
+        store: Store,
+        hasher: Arc<PasswordHasher>,
+        clock: Arc<dyn Clock>,
+        settings: Arc<Settings>,
+        instance_id: String,
+    ) -> Sessions {
+        Sessions {
+            store,
+            hasher,
+            clock,
+            settings,
+            instance_id,
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn details(&self, session: &Session) -> Details {
+        Details {
+            sequence: session.sequence,
+            change_date: session.changed_at,
+            resource_owner: session.resource_owner.clone(),
+        }
+    }
+
+    #[tracing::instrument(skip_all, err(level = "debug"), fields(key.id = %caller.key_id))]
+    pub async fn create(&self, caller: &Principal, new: NewSession) -> Result<Created, Error> {
+        caller.require(Permission::SessionWrite)?;
+        if let Some(store) = &new.requested_id_store
+            && store != &self.settings.id_store_name
+        {
+            return Err(Error::UnknownIdStore);
+        }
+        let now = self.clock.now();
+        let outcome = self.run_checks(None, &new.checks, now).await?;
+        if let Some(user) = &outcome.user {
+            self.enforce_user_limit(&user.user_id, now).await?;
+        }
+
+        let default_expiry = self.settings.lifetime(new.origin).map(|d| now + d);
+        let expires_at = match (default_expiry, new.requested_expiry) {
+            (_, Some(requested)) if requested > now => Some(requested),
+            (default, _) => default,
+        };
+        let token = ids::new_secret();
+        let mut metadata = new.metadata;
+        metadata.retain(|_, v| !v.is_empty());
+        let session = Session {
+            id: ids::new_id(now),
+            token_hash: ids::hash_secret(&token),
+            creator_key_id: caller.key_id.clone(),
+            resource_owner: self.instance_id.clone(),
+            user: outcome.user,
+            password_verified_at: outcome.password_verified_at,
+            metadata,
+            created_at: now,
+            changed_at: now,
+            sequence: 1,
+            expires_at,
+            idle_timeout: self.settings.idle_timeout(new.origin),
+            last_access_at: now,
+            client: new.client,
+            id_store_name: Some(self.settings.id_store_name.clone()),
+            is_impersonating: new.is_impersonating,
+            session_index: ids::new_secret(),
+            terminated_at: None,
+        };
+        self.store.insert_session(&session).await?;
+        tracing::info!(session.id = %session.id, "session created");
+        Ok(Created { session, token })
+    }
+
+    /// Applies the per-user session limit before a new session for `user_id`.
+    async fn enforce_user_limit(&self, user_id: &str, now: Timestamp) -> Result<(), Error> {
+        let max = self.settings.max_sessions_per_user;
+        if max == 0 {
+            return Ok(());
+        }
+        let active = self.store.active_sessions_of_user(user_id, now).await?;
+        let max = usize::try_from(max).unwrap_or(usize::MAX);
+        if active.len() < max {
+            return Ok(());
+        }
+        match self.settings.session_limit_policy {
+            SessionLimitPolicy::Deny => Err(Error::SessionLimitReached),
+            SessionLimitPolicy::EvictOldest => {
+                let excess = active.len() + 1 - max;
+                self.store
+                    .terminate_sessions(&active[..excess], now)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn load_live(&self, id: &str) -> Result<Session, Error> {
+        match self.store.find_session(id).await? {
+            Some(s) if !s.is_terminated() => Ok(s),
+            _ => Err(Error::SessionNotFound),
+        }
+    }
+
+    /// ZITADEL's read: allowed with the session's token, to the key that
+    /// created it, or with `session.read`. A token, when given, must match.
+    pub async fn get(
+        &self,
+        caller: &Principal,
+        id: &str,
+        token: Option<&str>,
+    ) -> Result<Session, Error> {
+        let session = self.load_live(id).await?;
+        match token {
+            Some(token) => {
+                if !ids::secret_matches(token, &session.token_hash) {
+                    return Err(Error::PermissionDenied);
+                }
+                self.store.touch_session(&session.id, self.clock.now()).await?;
+            }
+            None => {
+                if session.creator_key_id != caller.key_id && !caller.has(Permission::SessionRead)
+                {
+                    return Err(Error::PermissionDenied);
+                }
+            }
+        }
+        Ok(session)
+    }
+
+    /// OAM's read: an administrative lookup that needs `session.read`, hides
+    /// expired sessions, reports idle ones, and does not count as access.
+    pub async fn get_admin(&self, caller: &Principal, id: &str) -> Result<Session, Error> {
+        caller.require(Permission::SessionRead)?;
+        let session = self.load_live(id).await?;
+        let now = self.clock.now();
+        if session.is_expired(now) {
+            return Err(Error::SessionNotFound);
+        }
+        if session.is_idle(now) {
+            return Err(Error::SessionIdle);
+        }
+        Ok(session)
+    }
+
+    #[tracing::instrument(skip_all, err(level = "debug"), fields(session.id = %id))]
+    pub async fn update(
+        &self,
+        caller: &Principal,
+        id: &str,
+        token: &str,
+        checks: Checks,
+        metadata: Option<MetadataChanges>,
+    ) -> Result<Updated, Error> {
+        caller.require(Permission::SessionWrite)?;
+        let current = match self.store.find_session(id).await? {
+            Some(s) => s,
+            None => return Err(Error::SessionNotFound),
+        };
+        if current.is_terminated() {
+            return Err(Error::SessionTerminated);
+        }
+        if !ids::secret_matches(token, &current.token_hash) {
+            return Err(Error::SessionTokenInvalid);
+        }
+        let now = self.clock.now();
+        if current.is_expired(now) || current.is_idle(now) {
+            return Err(Error::SessionExpired);
+        }
+        let outcome = self.run_checks(current.user.as_ref(), &checks, now).await?;
+
+        let writes = metadata_writes(&current, metadata.unwrap_or_default());
+        if checks.is_empty() && writes.is_empty() {
+            self.store.touch_session(&current.id, now).await?;
+            return Ok(Updated {
+                session: current,
+                token: token.to_owned(),
+            });
+        }
+
+        let mut next = current.clone();
+        if checks.user.is_some() {
+            next.user = outcome.user;
+        }
+        if outcome.password_verified_at.is_some() {
+            next.password_verified_at = outcome.password_verified_at;
+        }
+        for (key, write) in &writes {
+            match write {
+                MetadataWrite::Put(value) => {
+                    next.metadata.insert(key.clone(), value.clone());
+                }
+                MetadataWrite::Delete => {
+                    next.metadata.remove(key);
+                }
+            }
+        }
+        let new_token = ids::new_secret();
+        next.token_hash = ids::hash_secret(&new_token);
+        next.sequence = current.sequence + 1;
+        next.changed_at = now;
+        next.last_access_at = now;
+        if !self
+            .store
+            .replace_session(current.sequence, &next, &writes)
+            .await?
+        {
+            // A concurrent update rotated the token first.
+            return Err(Error::SessionTokenInvalid);
+        }
+        Ok(Updated {
+            session: next,
+            token: new_token,
+        })
+    }
+
+    /// Sessions the caller may see that match `search`: all of them with
+    /// `session.read`, otherwise only those its key created.
+    pub async fn search(
+        &self,
+        caller: &Principal,
+        mut search: SessionSearch,
+    ) -> Result<(u64, Vec<Session>), Error> {
+        let limit = match search.limit {
+            None | Some(0) => self.settings.search_default_limit,
+            Some(limit) if limit > self.settings.search_max_limit => {
+                return Err(Error::SearchLimitTooLarge {
+                    max: self.settings.search_max_limit,
+                });
+            }
+            Some(limit) => limit,
+        };
+        if !caller.has(Permission::SessionRead) {
+            search.creator_key_id = Some(caller.key_id.clone());
+        }
+        self.store.search_sessions(&search, limit).await
+    }
+
+    /// OAM's search: needs `session.read`, hides expired sessions, and caps
+    /// the page at the configured maximum.
+    pub async fn search_admin(
+        &self,
+        caller: &Principal,
+        mut search: SessionSearch,
+    ) -> Result<(u64, Vec<Session>), Error> {
+        caller.require(Permission::SessionRead)?;
+        search.limit = Some(self.settings.oam_max_results);
+        search.offset = 0;
+        search.ascending = false;
+        search.live_at = Some(self.clock.now());
+        self.store
+            .search_sessions(&search, self.settings.oam_max_results)
+            .await
+    }
+
+    /// ZITADEL's delete: with the session's token, or with `session.delete`.
+    /// Deleting a terminated or unknown session again succeeds.
+    pub async fn delete(
+        &self,
+        caller: &Principal,
+        id: &str,
+        token: Option<&str>,
+    ) -> Result<Details, Error> {
+        let session = self.store.find_session(id).await?;
+        match (token, &session) {
+            (Some(token), Some(s)) => {
+                if !ids::secret_matches(token, &s.token_hash) {
+                    return Err(Error::SessionTokenInvalid);
+                }
+            }
+            (Some(_), None) => return Err(Error::SessionTokenInvalid),
+            (None, _) => caller.require(Permission::SessionDelete)?,
+        }
+        let now = self.clock.now();
+        let Some(session) = session else {
+            return Ok(Details {
+                sequence: 0,
+                change_date: now,
+                resource_owner: self.instance_id.clone(),
+            });
+        };
+        if session.is_terminated() {
+            return Ok(self.details(&session));
+        }
+        self.store
+            .terminate_sessions(std::slice::from_ref(&session.id), now)
+            .await?;
+        Ok(Details {
+            sequence: session.sequence + 1,
+            change_date: now,
+            resource_owner: session.resource_owner,
+        })
+    }
+
+    /// Terminates the given live sessions and returns them as they were.
+    pub async fn terminate_admin(
+        &self,
+        caller: &Principal,
+        sessions: Vec<Session>,
+    ) -> Result<Vec<Session>, Error> {
+        caller.require(Permission::SessionDelete)?;
+        let ids: Vec<String> = sessions.iter().map(|s| s.id.clone()).collect();
+        self.store
+            .terminate_sessions(&ids, self.clock.now())
+            .await?;
+        Ok(sessions)
+    }
+
+    /// Resolves a login name to a user id for searches by user.
+    pub async fn user_id_for_login(&self, login_name: &str) -> Result<Option<String>, Error> {
+        Ok(self
+            .store
+            .find_user_by_login_name(login_name)
+            .await?
+            .map(|u| u.id))
+    }
+}
+
+/// The writes an update's metadata implies: changed values are put, empty
+/// values delete existing keys, and anything else is left out, so an update
+/// that changes nothing writes nothing.
+fn metadata_writes(current: &Session, changes: MetadataChanges) -> Vec<(String, MetadataWrite)> {
+    changes
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let existing = current.metadata.get(&key);
+            if value.is_empty() {
+                existing.map(|_| (key, MetadataWrite::Delete))
+            } else if existing == Some(&value) {
+                None
+            } else {
+                Some((key, MetadataWrite::Put(value)))
+            }
+        })
+        .collect()
+}

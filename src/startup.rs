@@ -1,0 +1,112 @@
+//! Assembly: connect, migrate, provision keys, bind, serve.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use poem::listener::{Acceptor, Listener, TcpListener};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::password::PasswordHasher;
+use crate::service::{Services, Settings};
+use crate::store::{Store, connect};
+
+/// Builds the services over a connected, migrated store.
+pub async fn services(
+    config: &Config,
+    store: Store,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Services> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let hasher = PasswordHasher::new(
+        argon2::Params::default(),
+        config.hash_concurrency.unwrap_or(cores),
+        config.hash_queue,
+    )?;
+    let instance_id = store
+        .instance_id(clock.now())
+        .await
+        .context("cannot read the instance id")?;
+    Ok(Services::new(
+        store,
+        Arc::new(hasher),
+        clock,
+        Settings::from_config(config),
+        instance_id,
+    ))
+}
+
+/// Services with no database, for rendering the contract documents.
+pub fn offline_services(config: &Config) -> anyhow::Result<Services> {
+    let hasher = PasswordHasher::new(argon2::Params::default(), 1, 0)?;
+    Ok(Services::new(
+        Store::new(Default::default()),
+        Arc::new(hasher),
+        Arc::new(SystemClock),
+        Settings::from_config(config),
+        String::new(),
+    ))
+}
+
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let db = connect(&config.database_url, config.database_max_connections, None).await?;
+    Ok(Store::new(db))
+}
+
+/// Runs the server until SIGINT or SIGTERM, then drains in-flight requests.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let services = services(&config, store, Arc::new(SystemClock)).await?;
+    let new_admin_secret = services
+        .auth
+        .bootstrap(config.bootstrap_admin_key.as_deref())
+        .await?;
+
+    let acceptor = TcpListener::bind(config.listen)
+        .into_acceptor()
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .unwrap_or(config.listen);
+    if let Some(secret) = new_admin_secret {
+        // Printed once, on stderr, never logged.
+        eprintln!(
+            "\nsessiond created an admin API key (shown only now):\n\n    {secret}\n\nSwagger UI: http://{local}/swagger-ui/  (Authorize with this key)\n"
+        );
+    }
+    tracing::info!(address = %local, swagger_ui = %format!("http://{local}/swagger-ui/"), "sessiond listening");
+
+    poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(
+            crate::api::routes(services),
+            shutdown_signal(),
+            Some(std::time::Duration::from_secs(10)),
+        )
+        .await
+        .context("server failed")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

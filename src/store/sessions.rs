@@ -1,0 +1,348 @@
+use std::collections::HashMap;
+
+use entity::{session, session_metadata};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, TransactionTrait,
+};
+
+use super::{Store, micros, time};
+use crate::domain::{
+    ClientContext, Error, Metadata, Session, SessionSearch, Timestamp, UserFactor,
+};
+
+fn to_domain(row: session::Model, metadata: Metadata) -> Session {
+    let user = match (row.user_id, row.user_verified_at) {
+        (Some(user_id), Some(verified_at)) => Some(UserFactor {
+            user_id,
+            login_name: row.user_login_name.unwrap_or_default(),
+            display_name: row.user_display_name.unwrap_or_default(),
+            verified_at: time(verified_at),
+        }),
+        _ => None,
+    };
+    Session {
+        id: row.id,
+        token_hash: row.token_hash,
+        creator_key_id: row.creator_key_id,
+        resource_owner: row.resource_owner,
+        user,
+        password_verified_at: row.password_verified_at.map(time),
+        metadata,
+        created_at: time(row.created_at),
+        changed_at: time(row.changed_at),
+        sequence: u64::try_from(row.sequence).unwrap_or(0),
+        expires_at: row.expires_at.map(time),
+        idle_timeout: row.idle_timeout_secs.map(chrono::Duration::seconds),
+        last_access_at: time(row.last_access_at),
+        client: ClientContext {
+            ip: row.client_ip,
+            user_agent: row.user_agent,
+        },
+        id_store_name: row.id_store_name,
+        is_impersonating: row.is_impersonating,
+        session_index: row.session_index,
+        terminated_at: row.terminated_at.map(time),
+    }
+}
+
+fn to_row(s: &Session) -> session::ActiveModel {
+    session::ActiveModel {
+        id: Set(s.id.clone()),
+        token_hash: Set(s.token_hash.clone()),
+        creator_key_id: Set(s.creator_key_id.clone()),
+        resource_owner: Set(s.resource_owner.clone()),
+        user_id: Set(s.user.as_ref().map(|u| u.user_id.clone())),
+        user_login_name: Set(s.user.as_ref().map(|u| u.login_name.clone())),
+        user_display_name: Set(s.user.as_ref().map(|u| u.display_name.clone())),
+        user_verified_at: Set(s.user.as_ref().map(|u| micros(u.verified_at))),
+        password_verified_at: Set(s.password_verified_at.map(micros)),
+        created_at: Set(micros(s.created_at)),
+        changed_at: Set(micros(s.changed_at)),
+        sequence: Set(s.sequence as i64),
+        expires_at: Set(s.expires_at.map(micros)),
+        idle_timeout_secs: Set(s.idle_timeout.map(|d| d.num_seconds())),
+        last_access_at: Set(micros(s.last_access_at)),
+        client_ip: Set(s.client.ip.clone()),
+        user_agent: Set(s.client.user_agent.clone()),
+        id_store_name: Set(s.id_store_name.clone()),
+        is_impersonating: Set(s.is_impersonating),
+        session_index: Set(s.session_index.clone()),
+        terminated_at: Set(s.terminated_at.map(micros)),
+    }
+}
+
+fn metadata_rows(session_id: &str, metadata: &Metadata) -> Vec<session_metadata::ActiveModel> {
+    metadata
+        .iter()
+        .map(|(key, value)| session_metadata::ActiveModel {
+            session_id: Set(session_id.to_owned()),
+            key: Set(key.clone()),
+            value: Set(value.clone()),
+        })
+        .collect()
+}
+
+/// A metadata change as the store applies it.
+pub enum MetadataWrite {
+    Put(Vec<u8>),
+    Delete,
+}
+
+impl Store {
+    /// Inserts a session and its metadata in one transaction.
+    pub async fn insert_session(&self, s: &Session) -> Result<(), Error> {
+        let txn = self.db.begin().await?;
+        session::Entity::insert(to_row(s))
+            .exec_without_returning(&txn)
+            .await?;
+        if !s.metadata.is_empty() {
+            session_metadata::Entity::insert_many(metadata_rows(&s.id, &s.metadata))
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    pub async fn find_session(&self, id: &str) -> Result<Option<Session>, Error> {
+        let Some(row) = session::Entity::find_by_id(id.to_owned())
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut metadata = self.load_metadata(&[row.id.clone()]).await?;
+        let own = metadata.remove(&row.id).unwrap_or_default();
+        Ok(Some(to_domain(row, own)))
+    }
+
+    /// Writes `next` over the stored session if the stored sequence is still
+    /// `expected_sequence`, and applies the metadata writes, all in one
+    /// transaction. Returns false when another writer got there first.
+    ///
+    /// The conditional UPDATE comes first, so on SQLite the transaction takes
+    /// the write lock at once instead of upgrading from a read.
+    pub async fn replace_session(
+        &self,
+        expected_sequence: u64,
+        next: &Session,
+        metadata: &[(String, MetadataWrite)],
+    ) -> Result<bool, Error> {
+        let txn = self.db.begin().await?;
+        let mut row = to_row(next);
+        row.id = sea_orm::ActiveValue::NotSet;
+        let res = session::Entity::update_many()
+            .set(row)
+            .filter(session::Column::Id.eq(next.id.as_str()))
+            .filter(session::Column::Sequence.eq(expected_sequence as i64))
+            .filter(session::Column::TerminatedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if res.rows_affected == 0 {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        let mut puts = Vec::new();
+        let mut deletes = Vec::new();
+        for (key, write) in metadata {
+            match write {
+                MetadataWrite::Put(value) => puts.push(session_metadata::ActiveModel {
+                    session_id: Set(next.id.clone()),
+                    key: Set(key.clone()),
+                    value: Set(value.clone()),
+                }),
+                MetadataWrite::Delete => deletes.push(key.clone()),
+            }
+        }
+        if !deletes.is_empty() {
+            session_metadata::Entity::delete_many()
+                .filter(session_metadata::Column::SessionId.eq(next.id.as_str()))
+                .filter(session_metadata::Column::Key.is_in(deletes))
+                .exec(&txn)
+                .await?;
+        }
+        if !puts.is_empty() {
+            session_metadata::Entity::insert_many(puts)
+                .on_conflict(
+                    OnConflict::columns([
+                        session_metadata::Column::SessionId,
+                        session_metadata::Column::Key,
+                    ])
+                    .update_column(session_metadata::Column::Value)
+                    .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Records that the session's token was presented. Skipped when the
+    /// stored time is already this recent, to spare a write per read.
+    pub async fn touch_session(&self, id: &str, now: Timestamp) -> Result<(), Error> {
+        let floor = micros(now) - 1_000_000;
+        session::Entity::update_many()
+            .col_expr(session::Column::LastAccessAt, Expr::value(micros(now)))
+            .filter(session::Column::Id.eq(id))
+            .filter(session::Column::LastAccessAt.lt(floor))
+            .filter(session::Column::TerminatedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks sessions terminated and drops their metadata. Sessions already
+    /// terminated are left alone. Returns how many were terminated.
+    pub async fn terminate_sessions(&self, ids: &[String], now: Timestamp) -> Result<u64, Error> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let txn = self.db.begin().await?;
+        let res = session::Entity::update_many()
+            .col_expr(session::Column::TerminatedAt, Expr::value(micros(now)))
+            .col_expr(session::Column::ChangedAt, Expr::value(micros(now)))
+            .col_expr(
+                session::Column::Sequence,
+                Expr::col(session::Column::Sequence).add(1),
+            )
+            .filter(session::Column::Id.is_in(ids.iter().cloned()))
+            .filter(session::Column::TerminatedAt.is_null())
+            .exec(&txn)
+            .await?;
+        session_metadata::Entity::delete_many()
+            .filter(session_metadata::Column::SessionId.is_in(ids.iter().cloned()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(res.rows_affected)
+    }
+
+    /// Active sessions of a user, oldest first.
+    pub async fn active_sessions_of_user(
+        &self,
+        user_id: &str,
+        now: Timestamp,
+    ) -> Result<Vec<String>, Error> {
+        let now = micros(now);
+        let ids: Vec<String> = session::Entity::find()
+            .select_only()
+            .column(session::Column::Id)
+            .filter(session::Column::UserId.eq(user_id))
+            .filter(session::Column::TerminatedAt.is_null())
+            .filter(
+                Condition::any()
+                    .add(session::Column::ExpiresAt.is_null())
+                    .add(session::Column::ExpiresAt.gt(now)),
+            )
+            .order_by_asc(session::Column::CreatedAt)
+            .order_by_asc(session::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(ids)
+    }
+
+    /// Sessions matching `search`, newest first unless ascending, with the
+    /// number of matches before offset and limit. Terminated sessions never
+    /// match. Metadata for the page comes in one query.
+    pub async fn search_sessions(
+        &self,
+        search: &SessionSearch,
+        limit: u64,
+    ) -> Result<(u64, Vec<Session>), Error> {
+        let query = filtered(search);
+        let total = query.clone().count(&self.db).await?;
+        let query = if search.ascending {
+            query
+                .order_by_asc(session::Column::CreatedAt)
+                .order_by_asc(session::Column::Id)
+        } else {
+            query
+                .order_by_desc(session::Column::CreatedAt)
+                .order_by_desc(session::Column::Id)
+        };
+        let rows = query
+            .offset(search.offset)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let mut metadata = self.load_metadata(&ids).await?;
+        let sessions = rows
+            .into_iter()
+            .map(|row| {
+                let own = metadata.remove(&row.id).unwrap_or_default();
+                to_domain(row, own)
+            })
+            .collect();
+        Ok((total, sessions))
+    }
+
+    async fn load_metadata(&self, ids: &[String]) -> Result<HashMap<String, Metadata>, Error> {
+        let mut out: HashMap<String, Metadata> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let rows = session_metadata::Entity::find()
+            .filter(session_metadata::Column::SessionId.is_in(ids.iter().cloned()))
+            .all(&self.db)
+            .await?;
+        for row in rows {
+            out.entry(row.session_id)
+                .or_default()
+                .insert(row.key, row.value);
+        }
+        Ok(out)
+    }
+}
+
+fn filtered(search: &SessionSearch) -> Select<session::Entity> {
+    let mut query = session::Entity::find().filter(session::Column::TerminatedAt.is_null());
+    if let Some(ids) = &search.ids {
+        query = query.filter(session::Column::Id.is_in(ids.iter().cloned()));
+    }
+    if let Some(creator) = &search.creator_key_id {
+        query = query.filter(session::Column::CreatorKeyId.eq(creator.as_str()));
+    }
+    if let Some(user_id) = &search.user_id {
+        query = query.filter(session::Column::UserId.eq(user_id.as_str()));
+    }
+    if let Some(store) = &search.id_store_name {
+        query = query.filter(session::Column::IdStoreName.eq(store.as_str()));
+    }
+    if let Some(ip) = &search.client_ip {
+        query = query.filter(session::Column::ClientIp.eq(ip.as_str()));
+    }
+    if let Some(flag) = search.is_impersonating {
+        query = query.filter(session::Column::IsImpersonating.eq(flag));
+    }
+    if let Some(at) = search.expires_at_or_before {
+        query = query.filter(session::Column::ExpiresAt.lte(micros(at)));
+    }
+    if let Some(at) = search.last_access_at_or_before {
+        query = query.filter(session::Column::LastAccessAt.lte(micros(at)));
+    }
+    if let Some(at) = search.changed_at_or_before {
+        query = query.filter(session::Column::ChangedAt.lte(micros(at)));
+    }
+    if let Some(at) = search.live_at {
+        query = query.filter(
+            Condition::any()
+                .add(session::Column::ExpiresAt.is_null())
+                .add(session::Column::ExpiresAt.gt(micros(at))),
+        );
+    }
+    for (key, value) in &search.metadata {
+        let holders = Query::select()
+            .column(session_metadata::Column::SessionId)
+            .from(session_metadata::Entity)
+            .and_where(Expr::col(session_metadata::Column::Key).eq(key.as_str()))
+            .and_where(Expr::col(session_metadata::Column::Value).eq(value.clone()))
+            .to_owned();
+        query = query.filter(session::Column::Id.in_subquery(holders));
+    }
+    query
+}

@@ -1,0 +1,120 @@
+//! The documents under `openapi/` are the contract: the code must render
+//! exactly them. After an intended API change, regenerate with
+//! `cargo run -- openapi --out openapi` and review the diff.
+
+use poem::http::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+fn documents() -> Vec<sessiond::api::docs::Document> {
+    let config = sessiond::config::Config::for_tests("sqlite::memory:");
+    let services = sessiond::startup::offline_services(&config).unwrap();
+    sessiond::api::contract_documents(&services)
+}
+
+fn checked_in(name: &str, ext: &str) -> String {
+    let path = format!("{}/openapi/{name}.{ext}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing contract document {path}"))
+}
+
+#[test]
+fn code_serves_exactly_the_checked_in_documents() {
+    for doc in documents() {
+        assert!(
+            doc.yaml == checked_in(doc.name, "yaml"),
+            "openapi/{}.yaml differs from what the code serves; run `cargo run -- openapi --out openapi` and review",
+            doc.name
+        );
+        assert!(
+            doc.json == checked_in(doc.name, "json"),
+            "openapi/{}.json differs from what the code serves",
+            doc.name
+        );
+    }
+}
+
+#[test]
+fn every_operation_is_fully_described() {
+    let mut seen_ids = std::collections::HashSet::new();
+    for doc in documents() {
+        let spec: Value = serde_json::from_str(&doc.json).unwrap();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+                assert!(seen_ids.insert(id.to_owned()), "duplicate operationId {id}");
+                assert!(op["summary"].is_string(), "{id} has no summary");
+                assert!(op["description"].is_string(), "{id} has no description");
+                let responses = op["responses"].as_object().unwrap();
+                for status in ["400", "401", "403", "404", "413", "500"] {
+                    assert!(responses.contains_key(status), "{id} does not declare {status}");
+                }
+                for (status, resp) in responses {
+                    if let Some(content) = resp.get("content") {
+                        let schema = &content["application/json; charset=utf-8"]["schema"];
+                        assert!(!schema.is_null(), "{id} {status} has no JSON schema");
+                    }
+                }
+                assert!(!op["security"].is_null(), "{id} has no security requirement");
+            }
+        }
+    }
+    assert!(seen_ids.contains("SessionService_CreateSession"));
+    assert!(seen_ids.contains("SessionService_ListSessions"));
+}
+
+#[test]
+fn request_bodies_and_success_responses_have_examples() {
+    for doc in documents() {
+        let spec: Value = serde_json::from_str(&doc.json).unwrap();
+        let schemas = &spec["components"]["schemas"];
+        for (_, item) in spec["paths"].as_object().unwrap() {
+            for (_, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap();
+                let mut refs = Vec::new();
+                if let Some(body) = op.get("requestBody") {
+                    refs.push(body["content"]["application/json; charset=utf-8"]["schema"].clone());
+                }
+                for (status, resp) in op["responses"].as_object().unwrap() {
+                    if status.starts_with('2') {
+                        if let Some(content) = resp.get("content") {
+                            refs.push(content["application/json; charset=utf-8"]["schema"].clone());
+                        }
+                    }
+                }
+                for schema in refs {
+                    let example = match schema["$ref"].as_str() {
+                        Some(r) => schemas[r.trim_start_matches("#/components/schemas/")]["example"].clone(),
+                        None => schema["example"].clone(),
+                    };
+                    assert!(!example.is_null(), "{id}: {schema} has no example");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn documents_are_served_and_listed_in_swagger_ui() {
+    let app = TestApp::spawn().await;
+    for doc in documents() {
+        for ext in ["yaml", "json"] {
+            let r = app.client.get(format!("/openapi/{}.{ext}", doc.name)).send().await;
+            r.assert_status_is_ok();
+            let body = r.0.into_body().into_string().await.unwrap();
+            assert_eq!(body, checked_in(doc.name, ext));
+        }
+    }
+    let r = app.client.get("/swagger-ui/").send().await;
+    r.assert_status_is_ok();
+    let init = app.client.get("/swagger-ui/swagger-initializer.js").send().await;
+    let js = init.0.into_body().into_string().await.unwrap();
+    for doc in documents() {
+        assert!(js.contains(&format!("/openapi/{}.json", doc.name)), "{} missing from the selector", doc.name);
+    }
+    assert!(js.contains("\"persistAuthorization\": true"));
+    let health = app.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    let ready = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.status, StatusCode::OK);
+}

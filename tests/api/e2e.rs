@@ -1,0 +1,113 @@
+//! End to end: the built binary, over TCP, on a fresh SQLite file.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the binary with no keys configured and reads the admin key it
+/// prints once on stderr.
+fn start() -> (Server, String, String) {
+    let dir = std::env::temp_dir().join(format!("sessiond-e2e-{}", sessiond::ids::new_id(chrono::Utc::now())));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sessiond"))
+        .current_dir(&dir)
+        .env_remove("SESSIOND_BOOTSTRAP_ADMIN_KEY")
+        .env_remove("SESSIOND_DATABASE_URL")
+        .env("SESSIOND_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SESSIOND_LOG", "warn")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start sessiond");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let mut key = None;
+    let mut swagger = None;
+    while let Some(Ok(line)) = lines.next() {
+        let trimmed = line.trim();
+        if key.is_none() && trimmed.len() == 43 && !trimmed.contains(' ') {
+            key = Some(trimmed.to_owned());
+        }
+        if let Some(rest) = trimmed.strip_prefix("Swagger UI: ") {
+            swagger = Some(rest.split_whitespace().next().unwrap().to_owned());
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let key = key.expect("admin key printed on stderr");
+    assert_eq!(swagger.as_deref(), Some(format!("http://127.0.0.1:{port}/swagger-ui/").as_str()));
+    assert!(dir.join("sessiond.db").exists(), "embedded SQLite file in the working directory");
+    (Server { child, dir }, key, format!("http://127.0.0.1:{port}"))
+}
+
+#[tokio::test]
+async fn the_binary_serves_the_whole_flow_over_tcp() {
+    let (_server, key, base) = start();
+    let http = reqwest::Client::new();
+    for _ in 0..50 {
+        if http.get(format!("{base}/readyz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let r = http
+        .post(format!("{base}/admin/v1/users"))
+        .bearer_auth(&key)
+        .json(&json!({"loginName": "e2e", "password": "e2e-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = http
+        .post(format!("{base}/v2alpha/sessions"))
+        .bearer_auth(&key)
+        .json(&json!({"checks": {"user": {"loginName": "E2E"}, "password": {"password": "e2e-password"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let id = created["sessionId"].as_str().unwrap();
+    let r = http
+        .get(format!("{base}/v2alpha/sessions/{id}"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let got: Value = r.json().await.unwrap();
+    assert_eq!(got["session"]["factors"]["user"]["loginName"], "e2e");
+    let r = http
+        .delete(format!("{base}/v2alpha/sessions/{id}"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http.get(format!("{base}/swagger-ui/")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}

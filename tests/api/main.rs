@@ -1,0 +1,10 @@
+//! Integration tests: one binary, every test on its own database.
+//! Run against PostgreSQL with `TEST_DATABASE_URL=postgres://…`.
+
+mod admin;
+mod contract;
+mod e2e;
+mod helpers;
+mod storage;
+mod zitadel_checks;
+mod zitadel_sessions;
