@@ -68,9 +68,7 @@ pub async fn key(config: &Config, command: KeyCommand) -> anyhow::Result<()> {
     let KeyCommand::Create { name, permissions } = command;
     let permissions = permissions
         .iter()
-        .map(|p| {
-            Permission::parse(p.trim()).with_context(|| format!("unknown permission {p:?}"))
-        })
+        .map(|p| Permission::parse(p.trim()).with_context(|| format!("unknown permission {p:?}")))
         .collect::<anyhow::Result<_>>()?;
     let store = startup::open_store(config).await?;
     let services = startup::services(config, store, Arc::new(SystemClock)).await?;

@@ -6,7 +6,11 @@ use std::net::SocketAddr;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "sessiond", version, about = "Session service speaking ZITADEL's Session API v2alpha and OAM's Session Management REST API over one store")]
+#[command(
+    name = "sessiond",
+    version,
+    about = "Session service speaking ZITADEL's Session API v2alpha and OAM's Session Management REST API over one store"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,
@@ -77,57 +81,122 @@ pub enum SessionLimitPolicy {
 #[derive(Clone, Debug, Args)]
 pub struct Config {
     /// Address to listen on.
-    #[arg(long, env = "SESSIOND_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: SocketAddr,
 
     /// Database URL: `sqlite://FILE?mode=rwc` (embedded default) or
     /// `postgres://USER@HOST/DB`.
-    #[arg(long, env = "SESSIOND_DATABASE_URL", default_value = "sqlite://sessiond.db?mode=rwc", global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_DATABASE_URL",
+        default_value = "sqlite://sessiond.db?mode=rwc",
+        global = true
+    )]
     pub database_url: String,
 
     /// Maximum database connections in the pool.
-    #[arg(long, env = "SESSIOND_DATABASE_MAX_CONNECTIONS", default_value_t = 8, global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_DATABASE_MAX_CONNECTIONS",
+        default_value_t = 8,
+        global = true
+    )]
     pub database_max_connections: u32,
 
     /// Name of this deployment's identity store.
-    #[arg(long, env = "SESSIOND_ID_STORE_NAME", default_value = "UserIdentityStore", global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_ID_STORE_NAME",
+        default_value = "UserIdentityStore",
+        global = true
+    )]
     pub id_store_name: String,
 
     /// Consecutive wrong passwords after which a user is locked; 0 turns
     /// lockout off.
-    #[arg(long, env = "SESSIOND_LOCKOUT_THRESHOLD", default_value_t = 10, global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_LOCKOUT_THRESHOLD",
+        default_value_t = 10,
+        global = true
+    )]
     pub lockout_threshold: u32,
 
     /// Search limit used when a ZITADEL search gives none.
-    #[arg(long, env = "SESSIOND_SEARCH_DEFAULT_LIMIT", default_value_t = 1000, global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_SEARCH_DEFAULT_LIMIT",
+        default_value_t = 1000,
+        global = true
+    )]
     pub search_default_limit: u64,
 
     /// Largest search limit a ZITADEL search may ask for.
-    #[arg(long, env = "SESSIOND_SEARCH_MAX_LIMIT", default_value_t = 1000, global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_SEARCH_MAX_LIMIT",
+        default_value_t = 1000,
+        global = true
+    )]
     pub search_max_limit: u64,
 
     /// Most sessions an OAM search or delete returns.
-    #[arg(long, env = "SESSIOND_OAM_MAX_RESULTS", default_value_t = 28, global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_OAM_MAX_RESULTS",
+        default_value_t = 28,
+        global = true
+    )]
     pub oam_max_results: u64,
 
     /// Lifetime of sessions created through OAM, in minutes; 0 = none.
-    #[arg(long, env = "SESSIOND_OAM_SESSION_LIFETIME_MINUTES", default_value_t = 1440, global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_OAM_SESSION_LIFETIME_MINUTES",
+        default_value_t = 1440,
+        global = true
+    )]
     pub oam_session_lifetime_minutes: u64,
 
     /// Idle timeout of sessions created through OAM, in minutes; 0 = none.
-    #[arg(long, env = "SESSIOND_OAM_IDLE_TIMEOUT_MINUTES", default_value_t = 15, global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_OAM_IDLE_TIMEOUT_MINUTES",
+        default_value_t = 15,
+        global = true
+    )]
     pub oam_idle_timeout_minutes: u64,
 
     /// Lifetime of sessions created through ZITADEL, in minutes; 0 = none.
-    #[arg(long, env = "SESSIOND_ZITADEL_SESSION_LIFETIME_MINUTES", default_value_t = 0, global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_ZITADEL_SESSION_LIFETIME_MINUTES",
+        default_value_t = 0,
+        global = true
+    )]
     pub zitadel_session_lifetime_minutes: u64,
 
     /// Idle timeout of sessions created through ZITADEL, in minutes; 0 = none.
-    #[arg(long, env = "SESSIOND_ZITADEL_IDLE_TIMEOUT_MINUTES", default_value_t = 0, global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_ZITADEL_IDLE_TIMEOUT_MINUTES",
+        default_value_t = 0,
+        global = true
+    )]
     pub zitadel_idle_timeout_minutes: u64,
 
     /// Most active sessions per user; 0 = unlimited.
-    #[arg(long, env = "SESSIOND_MAX_SESSIONS_PER_USER", default_value_t = 0, global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_MAX_SESSIONS_PER_USER",
+        default_value_t = 0,
+        global = true
+    )]
     pub max_sessions_per_user: u64,
 
     /// What a create beyond the per-user limit does.
@@ -140,12 +209,22 @@ pub struct Config {
 
     /// Password checks that may wait for a hashing slot before calls fail
     /// with 429.
-    #[arg(long, env = "SESSIOND_HASH_QUEUE", default_value_t = 256, global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_HASH_QUEUE",
+        default_value_t = 256,
+        global = true
+    )]
     pub hash_queue: usize,
 
     /// Secret of an admin key that exists after start-up (at least 32
     /// characters).
-    #[arg(long, env = "SESSIOND_BOOTSTRAP_ADMIN_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "SESSIOND_BOOTSTRAP_ADMIN_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     pub bootstrap_admin_key: Option<String>,
 
     /// Log format.

@@ -26,6 +26,8 @@ impl MigrationTrait for Migration {
     }
 }
 
+// The column names come from the table's name, so they share its prefix.
+#[expect(clippy::enum_variant_names)]
 #[derive(DeriveIden)]
 enum Instance {
     Table,

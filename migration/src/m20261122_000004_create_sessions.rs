@@ -38,7 +38,10 @@ impl MigrationTrait for Migration {
         // Every search path has an index: newest-first listings overall, per
         // creating key, per user, and lookups by client address.
         for (name, cols) in [
-            ("idx_sessions_created", vec![Sessions::CreatedAt, Sessions::Id]),
+            (
+                "idx_sessions_created",
+                vec![Sessions::CreatedAt, Sessions::Id],
+            ),
             (
                 "idx_sessions_creator_created",
                 vec![Sessions::CreatorKeyId, Sessions::CreatedAt],

@@ -33,9 +33,7 @@ fn services(req: &Request) -> Result<&Services, AuthError> {
     req.data::<Services>().ok_or(AuthError::Unavailable)
 }
 
-fn resolve(
-    result: Result<Option<Principal>, crate::domain::Error>,
-) -> poem::Result<Principal> {
+fn resolve(result: Result<Option<Principal>, crate::domain::Error>) -> poem::Result<Principal> {
     match result {
         Ok(Some(principal)) => Ok(principal),
         Ok(None) => Err(AuthError::Invalid.into()),
@@ -44,6 +42,26 @@ fn resolve(
             Err(AuthError::Unavailable.into())
         }
     }
+}
+
+/// Authenticates a request from its `Authorization` header, Bearer or
+/// Basic, outside the security schemes (for checks that run before them).
+pub async fn authenticate_request(req: &Request) -> poem::Result<Principal> {
+    use poem::web::headers::authorization::{Basic as BasicHeader, Bearer as BearerHeader};
+    use poem::web::headers::{Authorization, HeaderMapExt};
+    let services = services(req)?;
+    if let Some(Authorization(bearer)) = req.headers().typed_get::<Authorization<BearerHeader>>() {
+        return resolve(services.auth.bearer(bearer.token()).await);
+    }
+    if let Some(Authorization(basic)) = req.headers().typed_get::<Authorization<BasicHeader>>() {
+        return resolve(
+            services
+                .auth
+                .basic(basic.username(), basic.password())
+                .await,
+        );
+    }
+    Err(AuthError::Missing.into())
 }
 
 async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> {

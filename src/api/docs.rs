@@ -62,7 +62,8 @@ pub fn swagger_ui_endpoint(documents: &[Document]) -> impl Endpoint + use<> {
         .iter()
         .enumerate()
         .map(|(i, doc)| {
-            let url: &'static str = Box::leak(format!("/openapi/{}.json", doc.name).into_boxed_str());
+            let url: &'static str =
+                Box::leak(format!("/openapi/{}.json", doc.name).into_boxed_str());
             utoipa_swagger_ui::Url::with_primary(doc.name, url, i == 0)
         })
         .collect();

@@ -4,8 +4,10 @@
 pub mod admin;
 pub mod auth;
 pub mod body_limit;
+mod contract_guard;
 pub mod docs;
 pub mod health;
+mod schema;
 pub mod wire;
 pub mod zitadel;
 
@@ -19,9 +21,13 @@ pub const ZITADEL_PREFIX: &str = "/v2alpha";
 pub const ADMIN_PREFIX: &str = "/admin/v1";
 
 pub fn zitadel_service(services: Services) -> OpenApiService<zitadel::ZitadelApi, ()> {
-    OpenApiService::new(zitadel::ZitadelApi { services }, "Session Service", "2.0-alpha")
-        .summary("ZITADEL Session Service v2alpha, served by sessiond")
-        .description(include_str!("../../docs/zitadel-session-v2alpha.md"))
+    OpenApiService::new(
+        zitadel::ZitadelApi { services },
+        "Session Service",
+        "2.0-alpha",
+    )
+    .summary("ZITADEL Session Service v2alpha, served by sessiond")
+    .description(include_str!("../../docs/zitadel-session-v2alpha.md"))
 }
 
 pub fn admin_service(services: Services) -> OpenApiService<admin::AdminApi, ()> {
@@ -45,20 +51,33 @@ pub fn contract_documents(services: &Services) -> Vec<docs::Document> {
 /// The whole application, as the server and the tests run it.
 pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
     let documents = contract_documents(&services);
+    let guard = |name: &str| {
+        let doc = documents
+            .iter()
+            .find(|d| d.name == name)
+            .expect("document exists");
+        contract_guard::ContractGuard::from_spec(&doc.json)
+    };
     Route::new()
         .nest_no_strip(
             ZITADEL_PREFIX,
             zitadel_service(services.clone())
                 .into_endpoint()
+                .with(guard("zitadel-session-v2alpha"))
                 .with(body_limit::BodyLimit)
-                .catch_all_error(|err| async move { zitadel::error::from_poem(err) }),
+                .catch_all_error(|err| async move { zitadel::error::from_poem(err) })
+                .with(contract_guard::AllowHeader(guard(
+                    "zitadel-session-v2alpha",
+                ))),
         )
         .nest_no_strip(
             ADMIN_PREFIX,
             admin_service(services.clone())
                 .into_endpoint()
+                .with(guard("admin-v1"))
                 .with(body_limit::BodyLimit)
-                .catch_all_error(|err| async move { admin::error::from_poem(err) }),
+                .catch_all_error(|err| async move { admin::error::from_poem(err) })
+                .with(contract_guard::AllowHeader(guard("admin-v1"))),
         )
         .nest("/openapi", docs::documents_endpoint(&documents))
         .nest("/swagger-ui", docs::swagger_ui_endpoint(&documents))

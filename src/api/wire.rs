@@ -5,7 +5,9 @@ use std::borrow::Cow;
 
 use chrono::SecondsFormat;
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
-use poem_openapi::types::{ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type};
+use poem_openapi::types::{
+    ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type,
+};
 use serde_json::Value;
 
 use crate::domain::Timestamp;
@@ -154,5 +156,68 @@ mod tests {
         );
         assert!(U64String::parse_from_json(Some(serde_json::json!(-1))).is_err());
         assert_eq!(U64String(5).to_json(), Some(Value::String("5".into())));
+    }
+}
+
+/// Bytes written as standard base64 (`format: byte`). URL-safe and unpadded
+/// input is accepted too.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Base64Bytes(pub Vec<u8>);
+
+impl Base64Bytes {
+    pub fn decode(s: &str) -> Option<Vec<u8>> {
+        use base64::Engine;
+        use base64::engine::general_purpose::{
+            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
+        };
+        [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD]
+            .iter()
+            .find_map(|engine| engine.decode(s.as_bytes()).ok())
+    }
+
+    pub fn encode(bytes: &[u8]) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+}
+
+impl Type for Base64Bytes {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string_byte".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "byte")))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ParseFromJSON for Base64Bytes {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value.unwrap_or_default() {
+            Value::String(s) => Base64Bytes::decode(&s)
+                .map(Base64Bytes)
+                .ok_or_else(|| ParseError::custom("value is not valid base64")),
+            other => Err(ParseError::expected_type(other)),
+        }
+    }
+}
+
+impl ToJSON for Base64Bytes {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(Base64Bytes::encode(&self.0)))
     }
 }

@@ -1,17 +1,17 @@
 use super::Timestamp;
 
-/// A login name: 1–200 characters, compared case-insensitively.
+/// A login name: 1–200 characters, kept as given and compared
+/// case-insensitively.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoginName(String);
 
 impl LoginName {
     pub fn parse(raw: &str) -> Option<LoginName> {
-        let trimmed = raw.trim();
-        let len = trimmed.chars().count();
-        if len == 0 || len > 200 || trimmed.chars().any(char::is_control) {
+        let len = raw.chars().count();
+        if len == 0 || len > 200 {
             return None;
         }
-        Some(LoginName(trimmed.to_owned()))
+        Some(LoginName(raw.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -131,7 +131,9 @@ impl Admin {
             created_at: now,
             revoked_at: None,
         };
-        self.store.insert_key(&key, &ids::hash_secret(&secret)).await?;
+        self.store
+            .insert_key(&key, &ids::hash_secret(&secret))
+            .await?;
         Ok((key, secret))
     }
 

@@ -23,7 +23,10 @@ impl Authenticator {
 
     /// A bearer secret. `None` when no active key has it.
     pub async fn bearer(&self, secret: &str) -> Result<Option<Principal>, Error> {
-        let Some(stored) = self.store.find_key_by_secret_hash(&ids::hash_secret(secret)).await?
+        let Some(stored) = self
+            .store
+            .find_key_by_secret_hash(&ids::hash_secret(secret))
+            .await?
         else {
             return Ok(None);
         };
@@ -62,7 +65,9 @@ impl Authenticator {
         }
         let secret = ids::new_secret();
         let key = admin_key(ids::new_id(now), now);
-        self.store.insert_key(&key, &ids::hash_secret(&secret)).await?;
+        self.store
+            .insert_key(&key, &ids::hash_secret(&secret))
+            .await?;
         Ok(Some(secret))
     }
 }
@@ -79,7 +84,7 @@ fn admin_key(id: String, now: crate::domain::Timestamp) -> ApiKey {
 
 fn principal_if_valid(stored: crate::store::keys::StoredKey, secret: &str) -> Option<Principal> {
     let matches = ids::secret_matches(secret, &stored.secret_hash);
-    (matches && stored.key.revoked_at.is_none()).then(|| Principal {
+    (matches && stored.key.revoked_at.is_none()).then_some(Principal {
         key_id: stored.key.id,
         permissions: stored.key.permissions,
     })

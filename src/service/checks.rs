@@ -29,10 +29,14 @@ impl Sessions {
                 UserSelector::LoginName(name) => self.store.find_user_by_login_name(name).await?,
             };
             let Some(found) = found else {
-                return Err(self.fail_after_dummy_verify(checks, Error::UserNotFound).await);
+                return Err(self
+                    .fail_after_dummy_verify(checks, Error::UserNotFound)
+                    .await);
             };
             if found.state != UserState::Active {
-                return Err(self.fail_after_dummy_verify(checks, Error::UserNotActive).await);
+                return Err(self
+                    .fail_after_dummy_verify(checks, Error::UserNotActive)
+                    .await);
             }
             if current.is_some_and(|c| c.user_id != found.id) {
                 return Err(Error::UserChangeNotPossible);

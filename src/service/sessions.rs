@@ -161,11 +161,12 @@ impl Sessions {
                 if !ids::secret_matches(token, &session.token_hash) {
                     return Err(Error::PermissionDenied);
                 }
-                self.store.touch_session(&session.id, self.clock.now()).await?;
+                self.store
+                    .touch_session(&session.id, self.clock.now())
+                    .await?;
             }
             None => {
-                if session.creator_key_id != caller.key_id && !caller.has(Permission::SessionRead)
-                {
+                if session.creator_key_id != caller.key_id && !caller.has(Permission::SessionRead) {
                     return Err(Error::PermissionDenied);
                 }
             }

@@ -3,8 +3,8 @@ use std::collections::HashMap;
 use entity::{session, session_metadata};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, TransactionTrait,
 };
 
 use super::{Store, micros, time};
@@ -113,7 +113,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let mut metadata = self.load_metadata(&[row.id.clone()]).await?;
+        let mut metadata = self.load_metadata(std::slice::from_ref(&row.id)).await?;
         let own = metadata.remove(&row.id).unwrap_or_default();
         Ok(Some(to_domain(row, own)))
     }

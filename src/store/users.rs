@@ -67,7 +67,7 @@ impl Store {
     /// Case-insensitive lookup by login name.
     pub async fn find_user_by_login_name(&self, login_name: &str) -> Result<Option<User>, Error> {
         user::Entity::find()
-            .filter(user::Column::LoginNameLower.eq(login_name.trim().to_lowercase()))
+            .filter(user::Column::LoginNameLower.eq(login_name.to_lowercase()))
             .one(&self.db)
             .await?
             .map(to_domain)

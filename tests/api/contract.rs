@@ -41,13 +41,18 @@ fn every_operation_is_fully_described() {
         let spec: Value = serde_json::from_str(&doc.json).unwrap();
         for (path, item) in spec["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {
-                let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+                let id = op["operationId"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
                 assert!(seen_ids.insert(id.to_owned()), "duplicate operationId {id}");
                 assert!(op["summary"].is_string(), "{id} has no summary");
                 assert!(op["description"].is_string(), "{id} has no description");
                 let responses = op["responses"].as_object().unwrap();
                 for status in ["400", "401", "403", "404", "413", "500"] {
-                    assert!(responses.contains_key(status), "{id} does not declare {status}");
+                    assert!(
+                        responses.contains_key(status),
+                        "{id} does not declare {status}"
+                    );
                 }
                 for (status, resp) in responses {
                     if let Some(content) = resp.get("content") {
@@ -55,7 +60,10 @@ fn every_operation_is_fully_described() {
                         assert!(!schema.is_null(), "{id} {status} has no JSON schema");
                     }
                 }
-                assert!(!op["security"].is_null(), "{id} has no security requirement");
+                assert!(
+                    !op["security"].is_null(),
+                    "{id} has no security requirement"
+                );
             }
         }
     }
@@ -76,15 +84,18 @@ fn request_bodies_and_success_responses_have_examples() {
                     refs.push(body["content"]["application/json; charset=utf-8"]["schema"].clone());
                 }
                 for (status, resp) in op["responses"].as_object().unwrap() {
-                    if status.starts_with('2') {
-                        if let Some(content) = resp.get("content") {
-                            refs.push(content["application/json; charset=utf-8"]["schema"].clone());
-                        }
+                    if status.starts_with('2')
+                        && let Some(content) = resp.get("content")
+                    {
+                        refs.push(content["application/json; charset=utf-8"]["schema"].clone());
                     }
                 }
                 for schema in refs {
                     let example = match schema["$ref"].as_str() {
-                        Some(r) => schemas[r.trim_start_matches("#/components/schemas/")]["example"].clone(),
+                        Some(r) => {
+                            schemas[r.trim_start_matches("#/components/schemas/")]["example"]
+                                .clone()
+                        }
                         None => schema["example"].clone(),
                     };
                     assert!(!example.is_null(), "{id}: {schema} has no example");
@@ -99,7 +110,11 @@ async fn documents_are_served_and_listed_in_swagger_ui() {
     let app = TestApp::spawn().await;
     for doc in documents() {
         for ext in ["yaml", "json"] {
-            let r = app.client.get(format!("/openapi/{}.{ext}", doc.name)).send().await;
+            let r = app
+                .client
+                .get(format!("/openapi/{}.{ext}", doc.name))
+                .send()
+                .await;
             r.assert_status_is_ok();
             let body = r.0.into_body().into_string().await.unwrap();
             assert_eq!(body, checked_in(doc.name, ext));
@@ -107,10 +122,18 @@ async fn documents_are_served_and_listed_in_swagger_ui() {
     }
     let r = app.client.get("/swagger-ui/").send().await;
     r.assert_status_is_ok();
-    let init = app.client.get("/swagger-ui/swagger-initializer.js").send().await;
+    let init = app
+        .client
+        .get("/swagger-ui/swagger-initializer.js")
+        .send()
+        .await;
     let js = init.0.into_body().into_string().await.unwrap();
     for doc in documents() {
-        assert!(js.contains(&format!("/openapi/{}.json", doc.name)), "{} missing from the selector", doc.name);
+        assert!(
+            js.contains(&format!("/openapi/{}.json", doc.name)),
+            "{} missing from the selector",
+            doc.name
+        );
     }
     assert!(js.contains("\"persistAuthorization\": true"));
     let health = app.call(Method::GET, "/healthz", None, None).await;

@@ -30,7 +30,10 @@ fn free_port() -> u16 {
 /// Starts the binary with no keys configured and reads the admin key it
 /// prints once on stderr.
 fn start() -> (Server, String, String) {
-    let dir = std::env::temp_dir().join(format!("sessiond-e2e-{}", sessiond::ids::new_id(chrono::Utc::now())));
+    let dir = std::env::temp_dir().join(format!(
+        "sessiond-e2e-{}",
+        sessiond::ids::new_id(chrono::Utc::now())
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_sessiond"))
@@ -59,9 +62,19 @@ fn start() -> (Server, String, String) {
     }
     std::thread::spawn(move || for _ in lines {});
     let key = key.expect("admin key printed on stderr");
-    assert_eq!(swagger.as_deref(), Some(format!("http://127.0.0.1:{port}/swagger-ui/").as_str()));
-    assert!(dir.join("sessiond.db").exists(), "embedded SQLite file in the working directory");
-    (Server { child, dir }, key, format!("http://127.0.0.1:{port}"))
+    assert_eq!(
+        swagger.as_deref(),
+        Some(format!("http://127.0.0.1:{port}/swagger-ui/").as_str())
+    );
+    assert!(
+        dir.join("sessiond.db").exists(),
+        "embedded SQLite file in the working directory"
+    );
+    (
+        Server { child, dir },
+        key,
+        format!("http://127.0.0.1:{port}"),
+    )
 }
 
 #[tokio::test]
@@ -108,6 +121,10 @@ async fn the_binary_serves_the_whole_flow_over_tcp() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let r = http.get(format!("{base}/swagger-ui/")).send().await.unwrap();
+    let r = http
+        .get(format!("{base}/swagger-ui/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }

@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
+use poem::EndpointExt;
 use poem::endpoint::BoxEndpoint;
 use poem::http::{Method, StatusCode};
 use poem::test::TestClient;
-use poem::EndpointExt;
 use serde_json::{Value, json};
 use sessiond::clock::ManualClock;
 use sessiond::config::Config;
@@ -166,9 +166,8 @@ impl TestApp {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                Value::String(String::from_utf8_lossy(&bytes).into_owned())
-            })
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         Reply {
             status,
@@ -213,7 +212,10 @@ impl TestApp {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         (
             r.body["sessionId"].as_str().expect("sessionId").to_owned(),
-            r.body["sessionToken"].as_str().expect("sessionToken").to_owned(),
+            r.body["sessionToken"]
+                .as_str()
+                .expect("sessionToken")
+                .to_owned(),
         )
     }
 }

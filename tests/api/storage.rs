@@ -24,18 +24,25 @@ async fn sqlite_wal_stays_bounded_under_sustained_writes() {
     };
     let db_file = path.split('?').next().unwrap().to_owned();
     let wal = format!("{db_file}-wal");
-    let (id, mut token) = app.zitadel_create(ADMIN_KEY, json!({"metadata": {"k": "dg=="}})).await;
+    let (id, mut token) = app
+        .zitadel_create(ADMIN_KEY, json!({"metadata": {"k": "dg=="}}))
+        .await;
     let mut largest = 0;
     for i in 0..1500u32 {
         if i % 2 == 0 {
-            app.zitadel_create(ADMIN_KEY, json!({"metadata": {"n": "bnVtYmVy"}})).await;
+            app.zitadel_create(ADMIN_KEY, json!({"metadata": {"n": "bnVtYmVy"}}))
+                .await;
         } else {
             let value = {
                 use base64::Engine;
                 base64::engine::general_purpose::STANDARD.encode(i.to_be_bytes())
             };
             let r = app
-                .admin(Method::PATCH, &format!("/v2alpha/sessions/{id}"), Some(json!({"sessionToken": token, "metadata": {"k": value}})))
+                .admin(
+                    Method::PATCH,
+                    &format!("/v2alpha/sessions/{id}"),
+                    Some(json!({"sessionToken": token, "metadata": {"k": value}})),
+                )
                 .await;
             assert_eq!(r.status, StatusCode::OK);
             token = r.body["sessionToken"].as_str().unwrap().to_owned();

@@ -8,14 +8,21 @@ use serde_json::{Value, json};
 use crate::helpers::{ADMIN_KEY, TestApp, zitadel_error};
 
 async fn patch(app: &TestApp, key: &str, id: &str, body: Value) -> crate::helpers::Reply {
-    app.call(Method::PATCH, &format!("/v2alpha/sessions/{id}"), Some(key), Some(body))
-        .await
+    app.call(
+        Method::PATCH,
+        &format!("/v2alpha/sessions/{id}"),
+        Some(key),
+        Some(body),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn create_returns_201_with_details() {
     let app = TestApp::spawn().await;
-    let r = app.admin(Method::POST, "/v2alpha/sessions", Some(json!({}))).await;
+    let r = app
+        .admin(Method::POST, "/v2alpha/sessions", Some(json!({})))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
     let d = &r.body["details"];
     assert_eq!(d["sequence"], "1");
@@ -30,23 +37,46 @@ async fn create_returns_201_with_details() {
 async fn every_change_rotates_the_token() {
     let app = TestApp::spawn().await;
     let (id, t1) = app.zitadel_create(ADMIN_KEY, json!({})).await;
-    let r = patch(&app, ADMIN_KEY, &id, json!({"sessionToken": t1, "metadata": {"k": "dg=="}})).await;
+    let r = patch(
+        &app,
+        ADMIN_KEY,
+        &id,
+        json!({"sessionToken": t1, "metadata": {"k": "dg=="}}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["details"]["sequence"], "2");
     let t2 = r.body["sessionToken"].as_str().unwrap().to_owned();
     assert_ne!(t1, t2);
 
-    let stale = patch(&app, ADMIN_KEY, &id, json!({"sessionToken": t1, "metadata": {"k": "dw=="}})).await;
+    let stale = patch(
+        &app,
+        ADMIN_KEY,
+        &id,
+        json!({"sessionToken": t1, "metadata": {"k": "dw=="}}),
+    )
+    .await;
     assert_eq!(stale.status, StatusCode::FORBIDDEN);
-    assert_eq!(stale.body, zitadel_error(7, "COMMAND-sGr42", "Session Token is invalid"));
+    assert_eq!(
+        stale.body,
+        zitadel_error(7, "COMMAND-sGr42", "Session Token is invalid")
+    );
 
     let old_get = app
-        .admin(Method::GET, &format!("/v2alpha/sessions/{id}?sessionToken={t1}"), None)
+        .admin(
+            Method::GET,
+            &format!("/v2alpha/sessions/{id}?sessionToken={t1}"),
+            None,
+        )
         .await;
     assert_eq!(old_get.status, StatusCode::FORBIDDEN);
     assert_eq!(old_get.body["code"], 7);
     let new_get = app
-        .admin(Method::GET, &format!("/v2alpha/sessions/{id}?sessionToken={t2}"), None)
+        .admin(
+            Method::GET,
+            &format!("/v2alpha/sessions/{id}?sessionToken={t2}"),
+            None,
+        )
         .await;
     assert_eq!(new_get.status, StatusCode::OK);
 }
@@ -57,7 +87,13 @@ async fn an_update_that_changes_nothing_keeps_token_and_sequence() {
     let (id, token) = app
         .zitadel_create(ADMIN_KEY, json!({"metadata": {"k": "dg=="}}))
         .await;
-    let r = patch(&app, ADMIN_KEY, &id, json!({"sessionToken": token, "metadata": {"k": "dg==", "gone": ""}})).await;
+    let r = patch(
+        &app,
+        ADMIN_KEY,
+        &id,
+        json!({"sessionToken": token, "metadata": {"k": "dg==", "gone": ""}}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["sessionToken"], token);
     assert_eq!(r.body["details"]["sequence"], "1");
@@ -74,16 +110,29 @@ async fn concurrent_updates_with_one_token_let_exactly_one_win() {
         let body = json!({"sessionToken": token, "metadata": {"writer": base64(&format!("{i}"))}});
         let path = format!("/v2alpha/sessions/{id}");
         let app = &app;
-        async move { app.call(Method::PATCH, &path, Some(ADMIN_KEY), Some(body)).await }
+        async move {
+            app.call(Method::PATCH, &path, Some(ADMIN_KEY), Some(body))
+                .await
+        }
     });
     let replies = futures::future::join_all(calls).await;
-    let ok: Vec<_> = replies.iter().filter(|r| r.status == StatusCode::OK).collect();
-    assert_eq!(ok.len(), 1, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    let ok: Vec<_> = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .collect();
+    assert_eq!(
+        ok.len(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
     for r in replies.iter().filter(|r| r.status != StatusCode::OK) {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert_eq!(r.body["code"], 7);
     }
-    let got = app.admin(Method::GET, &format!("/v2alpha/sessions/{id}"), None).await;
+    let got = app
+        .admin(Method::GET, &format!("/v2alpha/sessions/{id}"), None)
+        .await;
     assert_eq!(got.body["session"]["sequence"], "2");
 }
 
@@ -106,7 +155,9 @@ async fn metadata_rules_on_create_and_update() {
             json!({"metadata": {"bin": encoded, "empty": "", "keep": "a2VlcA==", "drop": "ZHJvcA=="}}),
         )
         .await;
-    let r = app.admin(Method::GET, &format!("/v2alpha/sessions/{id}"), None).await;
+    let r = app
+        .admin(Method::GET, &format!("/v2alpha/sessions/{id}"), None)
+        .await;
     assert_eq!(
         r.body["session"]["metadata"],
         json!({"bin": encoded, "keep": "a2VlcA==", "drop": "ZHJvcA=="})
@@ -120,7 +171,9 @@ async fn metadata_rules_on_create_and_update() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let r = app.admin(Method::GET, &format!("/v2alpha/sessions/{id}"), None).await;
+    let r = app
+        .admin(Method::GET, &format!("/v2alpha/sessions/{id}"), None)
+        .await;
     assert_eq!(
         r.body["session"]["metadata"],
         json!({"bin": encoded, "keep": "a2VwdA==", "new": "bmV3"})
@@ -131,12 +184,16 @@ async fn metadata_rules_on_create_and_update() {
 async fn invalid_base64_metadata_is_rejected() {
     let app = TestApp::spawn().await;
     let r = app
-        .admin(Method::POST, "/v2alpha/sessions", Some(json!({"metadata": {"k": "***"}})))
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions",
+            Some(json!({"metadata": {"k": "***"}})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         r.body,
-        json!({"code": 3, "message": "invalid CreateSessionRequest.Metadata[\"k\"]: value is not valid base64"})
+        json!({"code": 3, "message": "invalid request body: body.metadata.k: expected base64"})
     );
 }
 
@@ -149,13 +206,31 @@ async fn get_is_allowed_by_token_creator_or_session_read() {
     let (id, token) = app.zitadel_create(&writer, json!({})).await;
     let path = format!("/v2alpha/sessions/{id}");
 
-    assert_eq!(app.call(Method::GET, &path, Some(&writer), None).await.status, StatusCode::OK);
-    assert_eq!(app.call(Method::GET, &path, Some(&reader), None).await.status, StatusCode::OK);
+    assert_eq!(
+        app.call(Method::GET, &path, Some(&writer), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call(Method::GET, &path, Some(&reader), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
     let denied = app.call(Method::GET, &path, Some(&other), None).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
-    assert_eq!(denied.body, zitadel_error(7, "AUTHZ-HKJD33", "No matching permissions found"));
+    assert_eq!(
+        denied.body,
+        zitadel_error(7, "AUTHZ-HKJD33", "No matching permissions found")
+    );
     let with_token = app
-        .call(Method::GET, &format!("{path}?sessionToken={token}"), Some(&other), None)
+        .call(
+            Method::GET,
+            &format!("{path}?sessionToken={token}"),
+            Some(&other),
+            None,
+        )
         .await;
     assert_eq!(with_token.status, StatusCode::OK);
 }
@@ -163,24 +238,40 @@ async fn get_is_allowed_by_token_creator_or_session_read() {
 #[tokio::test]
 async fn unknown_session_is_not_found() {
     let app = TestApp::spawn().await;
-    let r = app.admin(Method::GET, "/v2alpha/sessions/does-not-exist", None).await;
+    let r = app
+        .admin(Method::GET, "/v2alpha/sessions/does-not-exist", None)
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert_eq!(r.body, zitadel_error(5, "QUERY-SFeaa", "Session does not exist"));
+    assert_eq!(
+        r.body,
+        zitadel_error(5, "QUERY-SFeaa", "Session does not exist")
+    );
 }
 
 #[tokio::test]
 async fn delete_then_gone_everywhere_and_idempotent() {
     let app = TestApp::spawn().await;
-    let (id, token) = app.zitadel_create(ADMIN_KEY, json!({"metadata": {"k": "dg=="}})).await;
+    let (id, token) = app
+        .zitadel_create(ADMIN_KEY, json!({"metadata": {"k": "dg=="}}))
+        .await;
     let path = format!("/v2alpha/sessions/{id}");
 
     let wrong = app
-        .admin(Method::DELETE, &path, Some(json!({"sessionToken": "not-the-token"})))
+        .admin(
+            Method::DELETE,
+            &path,
+            Some(json!({"sessionToken": "not-the-token"})),
+        )
         .await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
-    assert_eq!(wrong.body, zitadel_error(7, "COMMAND-sGr42", "Session Token is invalid"));
+    assert_eq!(
+        wrong.body,
+        zitadel_error(7, "COMMAND-sGr42", "Session Token is invalid")
+    );
 
-    let r = app.admin(Method::DELETE, &path, Some(json!({"sessionToken": token}))).await;
+    let r = app
+        .admin(Method::DELETE, &path, Some(json!({"sessionToken": token})))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["details"]["sequence"], "2");
 
@@ -189,14 +280,24 @@ async fn delete_then_gone_everywhere_and_idempotent() {
 
     let get = app.admin(Method::GET, &path, None).await;
     assert_eq!(get.status, StatusCode::NOT_FOUND);
-    assert_eq!(get.body, zitadel_error(5, "QUERY-SFeaa", "Session does not exist"));
+    assert_eq!(
+        get.body,
+        zitadel_error(5, "QUERY-SFeaa", "Session does not exist")
+    );
 
     let update = patch(&app, ADMIN_KEY, &id, json!({"sessionToken": token})).await;
     assert_eq!(update.status, StatusCode::BAD_REQUEST);
-    assert_eq!(update.body, zitadel_error(9, "COMAND-SAjeh", "Session already terminated"));
+    assert_eq!(
+        update.body,
+        zitadel_error(9, "COMAND-SAjeh", "Session already terminated")
+    );
 
     let search = app
-        .admin(Method::POST, "/v2alpha/sessions/search", Some(json!({"queries": [{"idsQuery": {"ids": [id]}}]})))
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions/search",
+            Some(json!({"queries": [{"idsQuery": {"ids": [id]}}]})),
+        )
         .await;
     assert!(search.body.get("sessions").is_none(), "{}", search.body);
 }
@@ -207,11 +308,18 @@ async fn delete_without_token_needs_session_delete() {
     let writer = app.create_key(&["session.write"]).await;
     let (id, _) = app.zitadel_create(&writer, json!({})).await;
     let r = app
-        .call(Method::DELETE, &format!("/v2alpha/sessions/{id}"), Some(&writer), None)
+        .call(
+            Method::DELETE,
+            &format!("/v2alpha/sessions/{id}"),
+            Some(&writer),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.body["code"], 7);
-    let still = app.admin(Method::GET, &format!("/v2alpha/sessions/{id}"), None).await;
+    let still = app
+        .admin(Method::GET, &format!("/v2alpha/sessions/{id}"), None)
+        .await;
     assert_eq!(still.status, StatusCode::OK);
 }
 
@@ -224,10 +332,17 @@ async fn search_orders_pages_and_counts() {
         ids.push(id);
         app.clock.advance(chrono::Duration::milliseconds(10));
     }
-    let r = app.admin(Method::POST, "/v2alpha/sessions/search", Some(json!({}))).await;
+    let r = app
+        .admin(Method::POST, "/v2alpha/sessions/search", Some(json!({})))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["details"]["totalResult"], "5");
-    let got: Vec<&str> = r.body["sessions"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    let got: Vec<&str> = r.body["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
     let mut newest_first: Vec<&str> = ids.iter().map(String::as_str).collect();
     newest_first.reverse();
     assert_eq!(got, newest_first);
@@ -240,7 +355,12 @@ async fn search_orders_pages_and_counts() {
         )
         .await;
     assert_eq!(r.body["details"]["totalResult"], "5");
-    let got: Vec<&str> = r.body["sessions"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    let got: Vec<&str> = r.body["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
     assert_eq!(got, vec![ids[1].as_str(), ids[2].as_str()]);
 
     let r = app
@@ -250,7 +370,12 @@ async fn search_orders_pages_and_counts() {
             Some(json!({"queries": [{"idsQuery": {"ids": [ids[0], ids[3], "unknown"]}}]})),
         )
         .await;
-    let got: HashSet<&str> = r.body["sessions"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    let got: HashSet<&str> = r.body["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
     assert_eq!(got, HashSet::from([ids[0].as_str(), ids[3].as_str()]));
     assert_eq!(r.body["details"]["totalResult"], "2");
 }
@@ -263,11 +388,18 @@ async fn search_shows_a_key_only_its_own_sessions_without_session_read() {
     let (mine, _) = app.zitadel_create(&a, json!({})).await;
     app.zitadel_create(&b, json!({})).await;
     let r = app
-        .call(Method::POST, "/v2alpha/sessions/search", Some(&a), Some(json!({})))
+        .call(
+            Method::POST,
+            "/v2alpha/sessions/search",
+            Some(&a),
+            Some(json!({})),
+        )
         .await;
     assert_eq!(r.body["details"]["totalResult"], "1");
     assert_eq!(r.body["sessions"][0]["id"], mine);
-    let all = app.admin(Method::POST, "/v2alpha/sessions/search", Some(json!({}))).await;
+    let all = app
+        .admin(Method::POST, "/v2alpha/sessions/search", Some(json!({})))
+        .await;
     assert_eq!(all.body["details"]["totalResult"], "2");
 }
 
@@ -275,30 +407,66 @@ async fn search_shows_a_key_only_its_own_sessions_without_session_read() {
 async fn search_rejects_invalid_queries_and_large_limits() {
     let app = TestApp::spawn_with(|c| c.search_max_limit = 50).await;
     let r = app
-        .admin(Method::POST, "/v2alpha/sessions/search", Some(json!({"queries": [{}]})))
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions/search",
+            Some(json!({"queries": [{}]})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(r.body, json!({"code": 3, "message": "invalid ListSessionsRequest.Queries[0]: value is required"}));
+    assert_eq!(
+        r.body,
+        json!({"code": 3, "message": "invalid request body: body.queries[0].idsQuery: is required"})
+    );
     let r = app
-        .admin(Method::POST, "/v2alpha/sessions/search", Some(json!({"query": {"limit": 51}})))
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions/search",
+            Some(json!({"query": {"limit": 51}})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(r.body, zitadel_error(3, "QUERY-4M0fs", "Limit exceeds the maximum"));
+    assert_eq!(
+        r.body,
+        zitadel_error(3, "QUERY-4M0fs", "Limit exceeds the maximum")
+    );
 }
 
 #[tokio::test]
 async fn auth_errors_use_the_zitadel_shape() {
     let app = TestApp::spawn().await;
-    let r = app.call(Method::POST, "/v2alpha/sessions", None, Some(json!({}))).await;
+    let r = app
+        .call(Method::POST, "/v2alpha/sessions", None, Some(json!({})))
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(r.body, json!({"code": 16, "message": "auth header missing"}));
-    let r = app.call(Method::POST, "/v2alpha/sessions", Some("wrong"), Some(json!({}))).await;
+    assert_eq!(
+        r.body,
+        json!({"code": 16, "message": "auth header missing"})
+    );
+    let r = app
+        .call(
+            Method::POST,
+            "/v2alpha/sessions",
+            Some("wrong"),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.body, zitadel_error(16, "AUTH-7fs1e", "Token is invalid"));
     let reader = app.create_key(&["session.read"]).await;
-    let r = app.call(Method::POST, "/v2alpha/sessions", Some(&reader), Some(json!({}))).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/v2alpha/sessions",
+            Some(&reader),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(r.body, zitadel_error(7, "AUTHZ-HKJD33", "No matching permissions found"));
+    assert_eq!(
+        r.body,
+        zitadel_error(7, "AUTHZ-HKJD33", "No matching permissions found")
+    );
 }
 
 #[tokio::test]
@@ -315,15 +483,29 @@ async fn malformed_and_oversized_bodies_use_the_zitadel_shape() {
     r.assert_status(StatusCode::BAD_REQUEST);
     let body: Value = serde_json::from_slice(&r.0.into_body().into_bytes().await.unwrap()).unwrap();
     assert_eq!(body["code"], 3);
-    assert!(body["message"].as_str().unwrap().starts_with("parse request payload error"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("parse request payload error")
+    );
 
     let big = json!({"metadata": {"k": "A".repeat(70 * 1024)}});
-    let r = app.admin(Method::POST, "/v2alpha/sessions", Some(big)).await;
+    let r = app
+        .admin(Method::POST, "/v2alpha/sessions", Some(big))
+        .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(r.body, json!({"code": 8, "message": "request body exceeds 65536 bytes"}));
+    assert_eq!(
+        r.body,
+        json!({"code": 8, "message": "request body exceeds 65536 bytes"})
+    );
 
     let r = app
-        .admin(Method::POST, "/v2alpha/sessions", Some(json!({"checks": {"password": {"password": ""}}})))
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions",
+            Some(json!({"checks": {"password": {"password": ""}}})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["code"], 3);
@@ -337,7 +519,11 @@ async fn malformed_and_oversized_bodies_use_the_zitadel_shape() {
 async fn unknown_fields_are_ignored() {
     let app = TestApp::spawn().await;
     let r = app
-        .admin(Method::POST, "/v2alpha/sessions", Some(json!({"surprise": 1, "checks": {"other": true}})))
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions",
+            Some(json!({"surprise": 1, "checks": {"other": true}})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 }
@@ -347,7 +533,60 @@ async fn expired_sessions_cannot_be_updated() {
     let app = TestApp::spawn_with(|c| c.zitadel_session_lifetime_minutes = 5).await;
     let (id, token) = app.zitadel_create(ADMIN_KEY, json!({})).await;
     app.clock.advance(chrono::Duration::minutes(6));
-    let r = patch(&app, ADMIN_KEY, &id, json!({"sessionToken": token, "metadata": {"k": "dg=="}})).await;
+    let r = patch(
+        &app,
+        ADMIN_KEY,
+        &id,
+        json!({"sessionToken": token, "metadata": {"k": "dg=="}}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(r.body, zitadel_error(9, "COMMAND-Hkl3d", "Session has expired"));
+    assert_eq!(
+        r.body,
+        zitadel_error(9, "COMMAND-Hkl3d", "Session has expired")
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .admin(Method::PUT, "/v2alpha/sessions/some-id", None)
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.body, json!({"code": 12, "message": "Method Not Allowed"}));
+    assert_eq!(r.headers.get("allow").unwrap(), "DELETE, GET, PATCH");
+    let r = app
+        .admin(Method::GET, "/v2alpha/sessions/search", None)
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers.get("allow").unwrap(), "POST");
+}
+
+#[tokio::test]
+async fn a_bad_key_is_401_even_with_a_bad_body() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .call(
+            Method::POST,
+            "/v2alpha/sessions",
+            Some("wrong"),
+            Some(json!({"checks": 5})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.body, zitadel_error(16, "AUTH-7fs1e", "Token is invalid"));
+    let r = app
+        .call(
+            Method::POST,
+            "/v2alpha/sessions",
+            Some(ADMIN_KEY),
+            Some(json!({"checks": 5})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        json!({"code": 3, "message": "invalid request body: body.checks: expected an object"})
+    );
 }

@@ -65,22 +65,56 @@ impl From<Error> for AdminError {
         let (status, code, message) = match &err {
             Error::UserNotFound => (S::NOT_FOUND, "USER_NOT_FOUND", "user not found"),
             Error::KeyNotFound => (S::NOT_FOUND, "KEY_NOT_FOUND", "api key not found"),
-            Error::LoginNameTaken => (S::CONFLICT, "LOGIN_NAME_TAKEN", "login name is already taken"),
-            Error::PermissionDenied => (S::FORBIDDEN, "PERMISSION_DENIED", "the api key lacks the permission for this operation"),
-            Error::HashingBusy => (S::TOO_MANY_REQUESTS, "BUSY", "too many password hashes in progress, retry later"),
+            Error::LoginNameTaken => (
+                S::CONFLICT,
+                "LOGIN_NAME_TAKEN",
+                "login name is already taken",
+            ),
+            Error::PermissionDenied => (
+                S::FORBIDDEN,
+                "PERMISSION_DENIED",
+                "the api key lacks the permission for this operation",
+            ),
+            Error::HashingBusy => (
+                S::TOO_MANY_REQUESTS,
+                "BUSY",
+                "too many password hashes in progress, retry later",
+            ),
             // Session errors do not arise from admin operations; mapped so a
             // new variant must be decided on here too.
             Error::SessionNotFound => (S::NOT_FOUND, "SESSION_NOT_FOUND", "session not found"),
-            Error::SessionTerminated => (S::BAD_REQUEST, "SESSION_TERMINATED", "session already terminated"),
-            Error::SessionExpired | Error::SessionIdle => (S::BAD_REQUEST, "SESSION_EXPIRED", "session has expired"),
-            Error::SessionTokenInvalid => (S::FORBIDDEN, "SESSION_TOKEN_INVALID", "session token is invalid"),
+            Error::SessionTerminated => (
+                S::BAD_REQUEST,
+                "SESSION_TERMINATED",
+                "session already terminated",
+            ),
+            Error::SessionExpired | Error::SessionIdle => {
+                (S::BAD_REQUEST, "SESSION_EXPIRED", "session has expired")
+            }
+            Error::SessionTokenInvalid => (
+                S::FORBIDDEN,
+                "SESSION_TOKEN_INVALID",
+                "session token is invalid",
+            ),
             Error::UserNotActive => (S::BAD_REQUEST, "USER_NOT_ACTIVE", "user is not active"),
-            Error::UserChangeNotPossible => (S::BAD_REQUEST, "USER_CHANGE_NOT_POSSIBLE", "user change not possible"),
+            Error::UserChangeNotPossible => (
+                S::BAD_REQUEST,
+                "USER_CHANGE_NOT_POSSIBLE",
+                "user change not possible",
+            ),
             Error::UserIdMissing => (S::BAD_REQUEST, "USER_ID_MISSING", "user id missing"),
             Error::PasswordInvalid => (S::BAD_REQUEST, "PASSWORD_INVALID", "password is invalid"),
             Error::UnknownIdStore => (S::BAD_REQUEST, "UNKNOWN_ID_STORE", "unknown identity store"),
-            Error::SessionLimitReached => (S::BAD_REQUEST, "SESSION_LIMIT_REACHED", "session limit reached"),
-            Error::SearchLimitTooLarge { .. } => (S::BAD_REQUEST, "LIMIT_TOO_LARGE", "limit exceeds the maximum"),
+            Error::SessionLimitReached => (
+                S::BAD_REQUEST,
+                "SESSION_LIMIT_REACHED",
+                "session limit reached",
+            ),
+            Error::SearchLimitTooLarge { .. } => (
+                S::BAD_REQUEST,
+                "LIMIT_TOO_LARGE",
+                "limit exceeds the maximum",
+            ),
             Error::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");
                 (S::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
@@ -93,9 +127,19 @@ impl From<Error> for AdminError {
 impl From<AuthError> for AdminError {
     fn from(err: AuthError) -> AdminError {
         match err {
-            AuthError::Missing => AdminError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "authorization header missing"),
-            AuthError::Invalid => AdminError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "api key is invalid"),
-            AuthError::Unavailable => AdminError::from(Error::Internal(anyhow::anyhow!("key lookup failed"))),
+            AuthError::Missing => AdminError::new(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "authorization header missing",
+            ),
+            AuthError::Invalid => AdminError::new(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "api key is invalid",
+            ),
+            AuthError::Unavailable => {
+                AdminError::from(Error::Internal(anyhow::anyhow!("key lookup failed")))
+            }
         }
     }
 }
@@ -118,12 +162,20 @@ pub fn from_poem(err: poem::Error) -> poem::Response {
                 .content_type("application/json; charset=utf-8")
                 .body(r#"{"code":"METHOD_NOT_ALLOWED","message":"method not allowed"}"#);
         }
-        StatusCode::PAYLOAD_TOO_LARGE => AdminError::new(status, "PAYLOAD_TOO_LARGE", "request body exceeds 65536 bytes"),
+        StatusCode::PAYLOAD_TOO_LARGE => AdminError::new(
+            status,
+            "PAYLOAD_TOO_LARGE",
+            "request body exceeds 65536 bytes",
+        ),
         StatusCode::UNAUTHORIZED => AdminError::from(AuthError::Missing),
         s if s.is_client_error() => AdminError::bad_request(err.to_string()),
         _ => {
             tracing::error!(error = %err, "unexpected error");
-            AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+            AdminError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            )
         }
     };
     mapped.into_response()

@@ -97,34 +97,65 @@ impl AdminApi {
     ///
     /// Creates an active user with an argon2id-hashed password. Needs
     /// `user.write`.
-    #[oai(path = "/users", method = "post", operation_id = "AdminService_CreateUser", tag = "ApiTags::Users")]
-    async fn create_user(&self, auth: ApiKeyAuth, body: Json<CreateUserRequest>) -> Result<UserCreated> {
+    #[oai(
+        path = "/users",
+        method = "post",
+        operation_id = "AdminService_CreateUser",
+        tag = "ApiTags::Users"
+    )]
+    async fn create_user(
+        &self,
+        auth: ApiKeyAuth,
+        body: Json<CreateUserRequest>,
+    ) -> Result<UserCreated> {
         let body = body.0;
         let login_name = LoginName::parse(&body.login_name)
-            .ok_or_else(|| AdminError::bad_request("loginName must be 1 to 200 printable characters"))?;
+            .ok_or_else(|| AdminError::bad_request("loginName must be 1 to 200 characters"))?;
         let created = self
             .services
             .admin
-            .create_user(&auth.0, login_name, body.display_name, &Password::new(body.password))
+            .create_user(
+                &auth.0,
+                login_name,
+                body.display_name,
+                &Password::new(body.password),
+            )
             .await?;
-        Ok(UserCreated::Created(Json(CreateUserResponse { user_id: created.id })))
+        Ok(UserCreated::Created(Json(CreateUserResponse {
+            user_id: created.id,
+        })))
     }
 
     /// List users
     ///
     /// Lists users by login name. Needs `user.read`.
-    #[oai(path = "/users", method = "get", operation_id = "AdminService_ListUsers", tag = "ApiTags::Users")]
+    #[oai(
+        path = "/users",
+        method = "get",
+        operation_id = "AdminService_ListUsers",
+        tag = "ApiTags::Users"
+    )]
     async fn list_users(
         &self,
         auth: ApiKeyAuth,
         /// Users to skip.
-        #[oai(default)]
+        #[oai(
+            default,
+            validator(minimum(value = "0"), maximum(value = "1000000000"))
+        )]
         offset: Query<u64>,
         /// Most users returned (1–1000, default 100).
-        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "1000")))]
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "1000"))
+        )]
         limit: Query<u64>,
     ) -> Result<Json<UserList>> {
-        let (total, users) = self.services.admin.list_users(&auth.0, offset.0, limit.0).await?;
+        let (total, users) = self
+            .services
+            .admin
+            .list_users(&auth.0, offset.0, limit.0)
+            .await?;
         Ok(Json(UserList {
             total_result: total,
             users: users.into_iter().map(user).collect(),
@@ -134,20 +165,32 @@ impl AdminApi {
     /// Get a user
     ///
     /// Needs `user.read`.
-    #[oai(path = "/users/:userId", method = "get", operation_id = "AdminService_GetUser", tag = "ApiTags::Users")]
+    #[oai(
+        path = "/users/:userId",
+        method = "get",
+        operation_id = "AdminService_GetUser",
+        tag = "ApiTags::Users"
+    )]
     async fn get_user(
         &self,
         auth: ApiKeyAuth,
         #[oai(name = "userId", validator(min_length = 1, max_length = 200))] user_id: Path<String>,
     ) -> Result<Json<User>> {
-        Ok(Json(user(self.services.admin.get_user(&auth.0, &user_id.0).await?)))
+        Ok(Json(user(
+            self.services.admin.get_user(&auth.0, &user_id.0).await?,
+        )))
     }
 
     /// Delete a user
     ///
     /// Removes the user; its existing sessions stay until terminated. Needs
     /// `user.write`.
-    #[oai(path = "/users/:userId", method = "delete", operation_id = "AdminService_DeleteUser", tag = "ApiTags::Users")]
+    #[oai(
+        path = "/users/:userId",
+        method = "delete",
+        operation_id = "AdminService_DeleteUser",
+        tag = "ApiTags::Users"
+    )]
     async fn delete_user(
         &self,
         auth: ApiKeyAuth,
@@ -160,7 +203,12 @@ impl AdminApi {
     /// Set a user's password
     ///
     /// Replaces the password. Needs `user.write`.
-    #[oai(path = "/users/:userId/password", method = "put", operation_id = "AdminService_SetPassword", tag = "ApiTags::Users")]
+    #[oai(
+        path = "/users/:userId/password",
+        method = "put",
+        operation_id = "AdminService_SetPassword",
+        tag = "ApiTags::Users"
+    )]
     async fn set_password(
         &self,
         auth: ApiKeyAuth,
@@ -178,31 +226,60 @@ impl AdminApi {
     ///
     /// Makes a locked user active again and clears its failed-attempt count.
     /// Needs `user.write`.
-    #[oai(path = "/users/:userId/unlock", method = "post", operation_id = "AdminService_UnlockUser", tag = "ApiTags::Users")]
+    #[oai(
+        path = "/users/:userId/unlock",
+        method = "post",
+        operation_id = "AdminService_UnlockUser",
+        tag = "ApiTags::Users"
+    )]
     async fn unlock_user(
         &self,
         auth: ApiKeyAuth,
         #[oai(name = "userId", validator(min_length = 1, max_length = 200))] user_id: Path<String>,
     ) -> Result<Json<User>> {
-        Ok(Json(user(self.services.admin.unlock_user(&auth.0, &user_id.0).await?)))
+        Ok(Json(user(
+            self.services.admin.unlock_user(&auth.0, &user_id.0).await?,
+        )))
     }
 
     /// Create an API key
     ///
     /// Creates a key with the given permissions. The secret is returned once
     /// and stored only as a hash. Needs `key.write`.
-    #[oai(path = "/keys", method = "post", operation_id = "AdminService_CreateKey", tag = "ApiTags::Keys")]
-    async fn create_key(&self, auth: ApiKeyAuth, body: Json<CreateKeyRequest>) -> Result<KeyCreated> {
+    #[oai(
+        path = "/keys",
+        method = "post",
+        operation_id = "AdminService_CreateKey",
+        tag = "ApiTags::Keys"
+    )]
+    async fn create_key(
+        &self,
+        auth: ApiKeyAuth,
+        body: Json<CreateKeyRequest>,
+    ) -> Result<KeyCreated> {
         let body = body.0;
-        let permissions: BTreeSet<Permission> = body.permissions.into_iter().map(permission).collect();
-        let (key, secret) = self.services.admin.create_key(&auth.0, body.name, permissions).await?;
-        Ok(KeyCreated::Created(Json(CreateKeyResponse { key_id: key.id, secret })))
+        let permissions: BTreeSet<Permission> =
+            body.permissions.into_iter().map(permission).collect();
+        let (key, secret) = self
+            .services
+            .admin
+            .create_key(&auth.0, body.name, permissions)
+            .await?;
+        Ok(KeyCreated::Created(Json(CreateKeyResponse {
+            key_id: key.id,
+            secret,
+        })))
     }
 
     /// List API keys
     ///
     /// Lists keys without their secrets. Needs `key.write`.
-    #[oai(path = "/keys", method = "get", operation_id = "AdminService_ListKeys", tag = "ApiTags::Keys")]
+    #[oai(
+        path = "/keys",
+        method = "get",
+        operation_id = "AdminService_ListKeys",
+        tag = "ApiTags::Keys"
+    )]
     async fn list_keys(&self, auth: ApiKeyAuth) -> Result<Json<ApiKeyList>> {
         let keys = self.services.admin.list_keys(&auth.0).await?;
         Ok(Json(ApiKeyList {
@@ -223,7 +300,12 @@ impl AdminApi {
     ///
     /// The key stops authenticating at once. Revoking again succeeds. Needs
     /// `key.write`.
-    #[oai(path = "/keys/:keyId", method = "delete", operation_id = "AdminService_RevokeKey", tag = "ApiTags::Keys")]
+    #[oai(
+        path = "/keys/:keyId",
+        method = "delete",
+        operation_id = "AdminService_RevokeKey",
+        tag = "ApiTags::Keys"
+    )]
     async fn revoke_key(
         &self,
         auth: ApiKeyAuth,

@@ -130,7 +130,11 @@ pub struct CreateKeyResponse {
 }
 
 #[derive(Object, Debug, Clone)]
-#[oai(rename_all = "camelCase", rename = "ApiKey", skip_serializing_if_is_none)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "ApiKey",
+    skip_serializing_if_is_none
+)]
 pub struct ApiKey {
     pub key_id: String,
     pub name: String,

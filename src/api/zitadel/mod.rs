@@ -1,6 +1,7 @@
 //! ZITADEL Session Service v2alpha. Handlers are thin: convert in, call the
 //! service, convert out.
 
+mod check_user;
 pub mod convert;
 pub mod error;
 pub mod types;
@@ -56,8 +57,8 @@ impl ZitadelApi {
         let body = body.0;
         let new = NewSession {
             origin: SessionOrigin::Zitadel,
-            checks: convert::checks(body.checks, "CreateSessionRequest")?,
-            metadata: convert::metadata(body.metadata, "CreateSessionRequest")?,
+            checks: convert::checks(body.checks),
+            metadata: convert::metadata(body.metadata),
             client: Default::default(),
             requested_expiry: None,
             requested_id_store: None,
@@ -85,7 +86,9 @@ impl ZitadelApi {
     async fn get_session(
         &self,
         auth: ApiKeyAuth,
-        #[oai(name = "sessionId", validator(min_length = 1, max_length = 200))] session_id: Path<String>,
+        #[oai(name = "sessionId", validator(min_length = 1, max_length = 200))] session_id: Path<
+            String,
+        >,
         /// The session's token.
         #[oai(name = "sessionToken", validator(max_length = 200))]
         session_token: Query<Option<String>>,
@@ -115,19 +118,24 @@ impl ZitadelApi {
     async fn set_session(
         &self,
         auth: ApiKeyAuth,
-        #[oai(name = "sessionId", validator(min_length = 1, max_length = 200))] session_id: Path<String>,
+        #[oai(name = "sessionId", validator(min_length = 1, max_length = 200))] session_id: Path<
+            String,
+        >,
         body: Json<SetSessionBody>,
     ) -> Result<Json<SetSessionResponse>> {
         let body = body.0;
-        let checks = convert::checks(body.checks, "SetSessionRequest")?;
-        let metadata = match body.metadata {
-            Some(raw) => Some(convert::metadata(Some(raw), "SetSessionRequest")?),
-            None => None,
-        };
+        let checks = convert::checks(body.checks);
+        let metadata = body.metadata.map(|raw| convert::metadata(Some(raw)));
         let updated = self
             .services
             .sessions
-            .update(&auth.0, &session_id.0, &body.session_token, checks, metadata)
+            .update(
+                &auth.0,
+                &session_id.0,
+                &body.session_token,
+                checks,
+                metadata,
+            )
             .await?;
         let details = self.services.sessions.details(&updated.session);
         Ok(Json(SetSessionResponse {
@@ -149,7 +157,9 @@ impl ZitadelApi {
     async fn delete_session(
         &self,
         auth: ApiKeyAuth,
-        #[oai(name = "sessionId", validator(min_length = 1, max_length = 200))] session_id: Path<String>,
+        #[oai(name = "sessionId", validator(min_length = 1, max_length = 200))] session_id: Path<
+            String,
+        >,
         body: Json<Option<DeleteSessionBody>>,
     ) -> Result<Json<DeleteSessionResponse>> {
         let token = body
@@ -210,7 +220,7 @@ impl ZitadelApi {
         auth: &ApiKeyAuth,
         body: ListSessionsRequest,
     ) -> Result<Json<ListSessionsResponse>> {
-        let search = convert::search(body)?;
+        let search = convert::search(body);
         let (total, sessions) = self.services.sessions.search(&auth.0, search).await?;
         let processed = sessions.iter().map(|s| s.sequence).max().unwrap_or(0);
         Ok(Json(ListSessionsResponse {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use poem_openapi::Object;
 
-use crate::api::wire::{Rfc3339, U64String};
+use crate::api::wire::{Base64Bytes, Rfc3339, U64String};
 
 /// A gRPC status, as ZITADEL's REST gateway returns errors.
 #[derive(Object, Debug, Clone)]
@@ -19,7 +19,8 @@ pub struct RpcStatus {
     /// `<text> (<error id>)`, or a plain text for errors raised before the
     /// domain layer.
     pub message: String,
-    #[oai(skip_serializing_if_is_empty)]
+    /// Present on errors raised by the service.
+    #[oai(default, skip_serializing_if_is_empty)]
     pub details: Vec<ErrorDetail>,
 }
 
@@ -47,15 +48,11 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
-#[derive(Object, Debug, Clone, Default)]
-#[oai(rename_all = "camelCase", rename = "v2alphaCheckUser")]
-pub struct CheckUser {
-    /// Id of the user to check. Give either this or `loginName`.
-    #[oai(validator(min_length = 1, max_length = 200))]
-    pub user_id: Option<String>,
-    /// Login name of the user to check, matched case-insensitively.
-    #[oai(validator(min_length = 1, max_length = 200))]
-    pub login_name: Option<String>,
+/// Which user to check: exactly one of `userId` and `loginName`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckUser {
+    UserId(String),
+    LoginName(String),
 }
 
 #[derive(Object, Debug, Clone)]
@@ -77,33 +74,41 @@ pub struct Checks {
 }
 
 #[derive(Object, Debug, Clone)]
-#[oai(rename_all = "camelCase", rename = "v2alphaCreateSessionRequest", example)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "v2alphaCreateSessionRequest",
+    example
+)]
 pub struct CreateSessionRequest {
     pub checks: Option<Checks>,
     /// Custom key/value data; values are standard base64. Keys with empty
     /// values are dropped.
-    pub metadata: Option<BTreeMap<String, String>>,
+    pub metadata: Option<BTreeMap<String, Base64Bytes>>,
 }
 
 impl poem_openapi::types::Example for CreateSessionRequest {
     fn example() -> Self {
         CreateSessionRequest {
             checks: Some(Checks {
-                user: Some(CheckUser {
-                    user_id: None,
-                    login_name: Some("alice@example.com".into()),
-                }),
+                user: Some(CheckUser::LoginName("alice@example.com".into())),
                 password: Some(CheckPassword {
                     password: "correct horse battery staple".into(),
                 }),
             }),
-            metadata: Some(BTreeMap::from([("device".into(), "bGFwdG9w".into())])),
+            metadata: Some(BTreeMap::from([(
+                "device".into(),
+                Base64Bytes(b"laptop".to_vec()),
+            )])),
         }
     }
 }
 
 #[derive(Object, Debug, Clone)]
-#[oai(rename_all = "camelCase", rename = "v2alphaDetails", skip_serializing_if_is_none)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "v2alphaDetails",
+    skip_serializing_if_is_none
+)]
 pub struct Details {
     pub sequence: Option<U64String>,
     pub change_date: Option<Rfc3339>,
@@ -112,7 +117,11 @@ pub struct Details {
 }
 
 #[derive(Object, Debug, Clone)]
-#[oai(rename_all = "camelCase", rename = "v2alphaCreateSessionResponse", example)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "v2alphaCreateSessionResponse",
+    example
+)]
 pub struct CreateSessionResponse {
     pub details: Details,
     pub session_id: String,
@@ -139,7 +148,11 @@ fn example_details() -> Details {
 }
 
 #[derive(Object, Debug, Clone)]
-#[oai(rename_all = "camelCase", rename = "v2alphaUserFactor", skip_serializing_if_is_none)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "v2alphaUserFactor",
+    skip_serializing_if_is_none
+)]
 pub struct UserFactor {
     pub verified_at: Option<Rfc3339>,
     pub id: Option<String>,
@@ -148,20 +161,32 @@ pub struct UserFactor {
 }
 
 #[derive(Object, Debug, Clone)]
-#[oai(rename_all = "camelCase", rename = "v2alphaPasswordFactor", skip_serializing_if_is_none)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "v2alphaPasswordFactor",
+    skip_serializing_if_is_none
+)]
 pub struct PasswordFactor {
     pub verified_at: Option<Rfc3339>,
 }
 
 #[derive(Object, Debug, Clone)]
-#[oai(rename_all = "camelCase", rename = "v2alphaFactors", skip_serializing_if_is_none)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "v2alphaFactors",
+    skip_serializing_if_is_none
+)]
 pub struct Factors {
     pub user: Option<UserFactor>,
     pub password: Option<PasswordFactor>,
 }
 
 #[derive(Object, Debug, Clone)]
-#[oai(rename_all = "camelCase", rename = "v2alphaSession", skip_serializing_if_is_none)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "v2alphaSession",
+    skip_serializing_if_is_none
+)]
 pub struct Session {
     pub id: Option<String>,
     pub creation_date: Option<Rfc3339>,
@@ -169,11 +194,15 @@ pub struct Session {
     pub sequence: Option<U64String>,
     pub factors: Option<Factors>,
     /// Values are standard base64.
-    pub metadata: Option<BTreeMap<String, String>>,
+    pub metadata: Option<BTreeMap<String, Base64Bytes>>,
 }
 
 #[derive(Object, Debug, Clone)]
-#[oai(rename_all = "camelCase", rename = "v2alphaGetSessionResponse", example)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "v2alphaGetSessionResponse",
+    example
+)]
 pub struct GetSessionResponse {
     pub session: Session,
 }
@@ -196,14 +225,21 @@ impl poem_openapi::types::Example for GetSessionResponse {
                     }),
                     password: Some(PasswordFactor { verified_at: at }),
                 }),
-                metadata: Some(BTreeMap::from([("device".into(), "bGFwdG9w".into())])),
+                metadata: Some(BTreeMap::from([(
+                    "device".into(),
+                    Base64Bytes(b"laptop".to_vec()),
+                )])),
             },
         }
     }
 }
 
 #[derive(Object, Debug, Clone)]
-#[oai(rename_all = "camelCase", rename = "SessionServiceSetSessionBody", example)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "SessionServiceSetSessionBody",
+    example
+)]
 pub struct SetSessionBody {
     /// The session's current token.
     #[oai(validator(min_length = 1, max_length = 200))]
@@ -211,7 +247,7 @@ pub struct SetSessionBody {
     pub checks: Option<Checks>,
     /// Given keys overwrite, an empty value deletes its key, omitted keys
     /// stay. Values are standard base64.
-    pub metadata: Option<BTreeMap<String, String>>,
+    pub metadata: Option<BTreeMap<String, Base64Bytes>>,
 }
 
 impl poem_openapi::types::Example for SetSessionBody {
@@ -224,13 +260,20 @@ impl poem_openapi::types::Example for SetSessionBody {
                     password: "correct horse battery staple".into(),
                 }),
             }),
-            metadata: Some(BTreeMap::from([("device".into(), "cGhvbmU=".into())])),
+            metadata: Some(BTreeMap::from([(
+                "device".into(),
+                Base64Bytes(b"phone".to_vec()),
+            )])),
         }
     }
 }
 
 #[derive(Object, Debug, Clone)]
-#[oai(rename_all = "camelCase", rename = "v2alphaSetSessionResponse", example)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "v2alphaSetSessionResponse",
+    example
+)]
 pub struct SetSessionResponse {
     pub details: Details,
     pub session_token: String,
@@ -246,7 +289,11 @@ impl poem_openapi::types::Example for SetSessionResponse {
 }
 
 #[derive(Object, Debug, Clone, Default)]
-#[oai(rename_all = "camelCase", rename = "SessionServiceDeleteSessionBody", example)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "SessionServiceDeleteSessionBody",
+    example
+)]
 pub struct DeleteSessionBody {
     /// The session's token. Without it the caller needs `session.delete`.
     #[oai(validator(max_length = 200))]
@@ -262,7 +309,11 @@ impl poem_openapi::types::Example for DeleteSessionBody {
 }
 
 #[derive(Object, Debug, Clone)]
-#[oai(rename_all = "camelCase", rename = "v2alphaDeleteSessionResponse", example)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "v2alphaDeleteSessionResponse",
+    example
+)]
 pub struct DeleteSessionResponse {
     pub details: Details,
 }
@@ -293,15 +344,19 @@ pub struct IdsQuery {
     pub ids: Vec<String>,
 }
 
-/// One query; exactly one kind must be set.
-#[derive(Object, Debug, Clone, Default)]
+/// One query. v2alpha knows one kind, `idsQuery`, so it is required.
+#[derive(Object, Debug, Clone)]
 #[oai(rename_all = "camelCase", rename = "v2alphaSearchQuery")]
 pub struct SearchQuery {
-    pub ids_query: Option<IdsQuery>,
+    pub ids_query: IdsQuery,
 }
 
 #[derive(Object, Debug, Clone, Default)]
-#[oai(rename_all = "camelCase", rename = "v2alphaListSessionsRequest", example)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "v2alphaListSessionsRequest",
+    example
+)]
 pub struct ListSessionsRequest {
     pub query: Option<ListQuery>,
     /// Queries AND together.
@@ -317,16 +372,20 @@ impl poem_openapi::types::Example for ListSessionsRequest {
                 asc: Some(false),
             }),
             queries: Some(vec![SearchQuery {
-                ids_query: Some(IdsQuery {
+                ids_query: IdsQuery {
                     ids: vec!["01jdbx3k8q2v6r4m9n0p7s5t1w".into()],
-                }),
+                },
             }]),
         }
     }
 }
 
 #[derive(Object, Debug, Clone)]
-#[oai(rename_all = "camelCase", rename = "v2alphaListDetails", skip_serializing_if_is_none)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "v2alphaListDetails",
+    skip_serializing_if_is_none
+)]
 pub struct ListDetails {
     /// Sessions the caller may see that match, before offset and limit.
     pub total_result: Option<U64String>,
@@ -335,10 +394,15 @@ pub struct ListDetails {
 }
 
 #[derive(Object, Debug, Clone)]
-#[oai(rename_all = "camelCase", rename = "v2alphaListSessionsResponse", example)]
+#[oai(
+    rename_all = "camelCase",
+    rename = "v2alphaListSessionsResponse",
+    example
+)]
 pub struct ListSessionsResponse {
     pub details: ListDetails,
-    #[oai(skip_serializing_if_is_empty)]
+    /// Omitted when nothing matches.
+    #[oai(default, skip_serializing_if_is_empty)]
     pub sessions: Vec<Session>,
 }
 
@@ -354,4 +418,3 @@ impl poem_openapi::types::Example for ListSessionsResponse {
         }
     }
 }
-
