@@ -33,14 +33,18 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "$base/readyz" >/dev/null
 
-# A user for checks to find.
-curl -fsS -X POST "$base/admin/v1/users" -H "Authorization: Bearer $key" \
-  -H 'content-type: application/json' \
-  -d '{"loginName":"alice@example.com","password":"correct horse battery staple","displayName":"Alice"}' >/dev/null
+# A user for checks to find (the examples name it). Fuzzing the admin API
+# may delete it, so it is created again before each document.
+seed_user() {
+  curl -sS -o /dev/null -X POST "$base/admin/v1/users" -H "Authorization: Bearer $key" \
+    -H 'content-type: application/json' \
+    -d '{"loginName":"alice@example.com","password":"correct horse battery staple","displayName":"Alice"}'
+}
 
 status=0
 for doc in openapi/*.json; do
   name=$(basename "$doc" .json)
+  seed_user
   echo "== schemathesis: $name"
   .venv/bin/schemathesis --no-color run "$base/openapi/$name.json" \
     --url "$base" \

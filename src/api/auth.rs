@@ -69,11 +69,6 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> 
     resolve(services.auth.bearer(&bearer.token).await)
 }
 
-async fn check_basic(req: &Request, basic: Basic) -> poem::Result<Principal> {
-    let services = services(req)?;
-    resolve(services.auth.basic(&basic.username, &basic.password).await)
-}
-
 /// An API key sent as `Authorization: Bearer <secret>`.
 #[derive(SecurityScheme)]
 #[oai(
@@ -84,23 +79,59 @@ async fn check_basic(req: &Request, basic: Basic) -> poem::Result<Principal> {
 )]
 pub struct ApiKeyAuth(pub Principal);
 
-/// An API key sent as HTTP Basic: the key id as user name, the secret as
-/// password.
+/// The outcome of an OAM credential check. Wrong credentials are carried to
+/// the handler rather than failing extraction, so that a wrong Bearer key is
+/// not reported as "missing Basic credentials" when the next scheme is
+/// tried.
+pub struct Checked(Result<Principal, AuthError>);
+
+async fn check_oam_bearer(req: &Request, bearer: Bearer) -> poem::Result<Checked> {
+    let services = services(req)?;
+    Ok(Checked(
+        resolve(services.auth.bearer(&bearer.token).await).map_err(auth_error),
+    ))
+}
+
+async fn check_oam_basic(req: &Request, basic: Basic) -> poem::Result<Checked> {
+    let services = services(req)?;
+    Ok(Checked(
+        resolve(services.auth.basic(&basic.username, &basic.password).await).map_err(auth_error),
+    ))
+}
+
+fn auth_error(err: poem::Error) -> AuthError {
+    err.downcast_ref::<AuthError>()
+        .copied()
+        .unwrap_or(AuthError::Unavailable)
+}
+
+/// HTTP Basic as OAM clients send it.
 #[derive(SecurityScheme)]
-#[oai(ty = "basic", rename = "basicAuth", checker = "check_basic")]
-pub struct BasicKeyAuth(pub Principal);
+#[oai(ty = "basic", rename = "basicAuth", checker = "check_oam_basic")]
+pub struct OamBasic(Checked);
+
+/// An API key as a Bearer token.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "bearer",
+    rename = "apiKey",
+    bearer_format = "sessiond API key",
+    checker = "check_oam_bearer"
+)]
+pub struct OamBearer(Checked);
 
 /// OAM clients send Basic; Bearer keys work too.
 #[derive(SecurityScheme)]
 pub enum OamAuth {
-    Basic(BasicKeyAuth),
-    Bearer(ApiKeyAuth),
+    Basic(OamBasic),
+    Bearer(OamBearer),
 }
 
 impl OamAuth {
-    pub fn principal(&self) -> &Principal {
+    pub fn principal(&self) -> Result<&Principal, AuthError> {
         match self {
-            OamAuth::Basic(BasicKeyAuth(p)) | OamAuth::Bearer(ApiKeyAuth(p)) => p,
+            OamAuth::Basic(OamBasic(Checked(checked)))
+            | OamAuth::Bearer(OamBearer(Checked(checked))) => checked.as_ref().map_err(|e| *e),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod body_limit;
 mod contract_guard;
 pub mod docs;
 pub mod health;
+pub mod oam;
 mod schema;
 pub mod wire;
 pub mod zitadel;
@@ -19,6 +20,7 @@ use crate::service::Services;
 /// Where each API surface lives.
 pub const ZITADEL_PREFIX: &str = "/v2alpha";
 pub const ADMIN_PREFIX: &str = "/admin/v1";
+pub const OAM_PREFIX: &str = "/oam/services/rest/access/api/v1";
 
 pub fn zitadel_service(services: Services) -> OpenApiService<zitadel::ZitadelApi, ()> {
     OpenApiService::new(
@@ -36,6 +38,16 @@ pub fn admin_service(services: Services) -> OpenApiService<admin::AdminApi, ()> 
         .description(include_str!("../../docs/admin-v1.md"))
 }
 
+pub fn oam_service(services: Services) -> OpenApiService<oam::OamApi, ()> {
+    OpenApiService::new(
+        oam::OamApi { services },
+        "Session Management REST API for Oracle Access Manager",
+        "1.0.0",
+    )
+    .summary("OAM's session management API, served by sessiond")
+    .description(include_str!("../../docs/oam-session-v1.md"))
+}
+
 /// Every contract document: its name under `openapi/`, and the YAML and JSON
 /// rendered from the API types.
 pub fn contract_documents(services: &Services) -> Vec<docs::Document> {
@@ -44,6 +56,7 @@ pub fn contract_documents(services: &Services) -> Vec<docs::Document> {
             "zitadel-session-v2alpha",
             &zitadel_service(services.clone()),
         ),
+        docs::Document::new("oam-session-v1", &oam_service(services.clone())),
         docs::Document::new("admin-v1", &admin_service(services.clone())),
     ]
 }
@@ -78,6 +91,16 @@ pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
                 .with(body_limit::BodyLimit)
                 .catch_all_error(|err| async move { admin::error::from_poem(err) })
                 .with(contract_guard::AllowHeader(guard("admin-v1"))),
+        )
+        .nest_no_strip(
+            OAM_PREFIX,
+            oam_service(services.clone())
+                .into_endpoint()
+                .with(guard("oam-session-v1"))
+                .with(oam::LiteralPlus)
+                .with(body_limit::BodyLimit)
+                .catch_all_error(|err| async move { oam::error::from_poem(err) })
+                .with(contract_guard::AllowHeader(guard("oam-session-v1"))),
         )
         .nest("/openapi", docs::documents_endpoint(&documents))
         .nest("/swagger-ui", docs::swagger_ui_endpoint(&documents))

@@ -338,18 +338,49 @@ impl Sessions {
         })
     }
 
-    /// Terminates the given live sessions and returns them as they were.
-    pub async fn terminate_admin(
+    /// OAM's delete of one session: needs `session.delete`; unknown,
+    /// terminated and expired sessions are not found. Returns the session as
+    /// it was.
+    pub async fn terminate_admin(&self, caller: &Principal, id: &str) -> Result<Session, Error> {
+        caller.require(Permission::SessionDelete)?;
+        let session = self.load_live(id).await?;
+        let now = self.clock.now();
+        if session.is_expired(now) {
+            return Err(Error::SessionNotFound);
+        }
+        self.store
+            .terminate_sessions(std::slice::from_ref(&session.id), now)
+            .await?;
+        Ok(session)
+    }
+
+    /// OAM's delete by user: terminates every live session of the user (in
+    /// `id_store`, if given) and returns the newest of them, up to the
+    /// configured maximum.
+    pub async fn terminate_user_admin(
         &self,
         caller: &Principal,
-        sessions: Vec<Session>,
+        login_name: &str,
+        id_store: Option<String>,
     ) -> Result<Vec<Session>, Error> {
         caller.require(Permission::SessionDelete)?;
-        let ids: Vec<String> = sessions.iter().map(|s| s.id.clone()).collect();
-        self.store
-            .terminate_sessions(&ids, self.clock.now())
+        let Some(user_id) = self.user_id_for_login(login_name).await? else {
+            return Ok(Vec::new());
+        };
+        let now = self.clock.now();
+        let search = SessionSearch {
+            user_id: Some(user_id),
+            id_store_name: id_store,
+            live_at: Some(now),
+            ..SessionSearch::default()
+        };
+        let ids = self.store.matching_session_ids(&search).await?;
+        let (_, newest) = self
+            .store
+            .search_sessions(&search, self.settings.oam_max_results)
             .await?;
-        Ok(sessions)
+        self.store.terminate_sessions(&ids, now).await?;
+        Ok(newest)
     }
 
     /// Resolves a login name to a user id for searches by user.

@@ -201,23 +201,28 @@ impl Store {
             return Ok(0);
         }
         let txn = self.db.begin().await?;
-        let res = session::Entity::update_many()
-            .col_expr(session::Column::TerminatedAt, Expr::value(micros(now)))
-            .col_expr(session::Column::ChangedAt, Expr::value(micros(now)))
-            .col_expr(
-                session::Column::Sequence,
-                Expr::col(session::Column::Sequence).add(1),
-            )
-            .filter(session::Column::Id.is_in(ids.iter().cloned()))
-            .filter(session::Column::TerminatedAt.is_null())
-            .exec(&txn)
-            .await?;
-        session_metadata::Entity::delete_many()
-            .filter(session_metadata::Column::SessionId.is_in(ids.iter().cloned()))
-            .exec(&txn)
-            .await?;
+        let mut terminated = 0;
+        // Chunks keep each statement under the backends' parameter limits.
+        for chunk in ids.chunks(500) {
+            let res = session::Entity::update_many()
+                .col_expr(session::Column::TerminatedAt, Expr::value(micros(now)))
+                .col_expr(session::Column::ChangedAt, Expr::value(micros(now)))
+                .col_expr(
+                    session::Column::Sequence,
+                    Expr::col(session::Column::Sequence).add(1),
+                )
+                .filter(session::Column::Id.is_in(chunk.iter().cloned()))
+                .filter(session::Column::TerminatedAt.is_null())
+                .exec(&txn)
+                .await?;
+            terminated += res.rows_affected;
+            session_metadata::Entity::delete_many()
+                .filter(session_metadata::Column::SessionId.is_in(chunk.iter().cloned()))
+                .exec(&txn)
+                .await?;
+        }
         txn.commit().await?;
-        Ok(res.rows_affected)
+        Ok(terminated)
     }
 
     /// Active sessions of a user, oldest first.
@@ -279,6 +284,16 @@ impl Store {
             })
             .collect();
         Ok((total, sessions))
+    }
+
+    /// Ids of every session matching `search`, without paging.
+    pub async fn matching_session_ids(&self, search: &SessionSearch) -> Result<Vec<String>, Error> {
+        Ok(filtered(search)
+            .select_only()
+            .column(session::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
     }
 
     async fn load_metadata(&self, ids: &[String]) -> Result<HashMap<String, Metadata>, Error> {

@@ -91,6 +91,12 @@ fn request_bodies_and_success_responses_have_examples() {
                     }
                 }
                 for schema in refs {
+                    // An array's example is its items' example.
+                    let schema = if schema["type"] == "array" {
+                        schema["items"].clone()
+                    } else {
+                        schema
+                    };
                     let example = match schema["$ref"].as_str() {
                         Some(r) => {
                             schemas[r.trim_start_matches("#/components/schemas/")]["example"]

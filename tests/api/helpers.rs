@@ -16,6 +16,9 @@ use sessiond::config::Config;
 use sessiond::service::Services;
 use sessiond::store::{Store, connect};
 
+pub const OAM_SESSION: &str = "/oam/services/rest/access/api/v1/session";
+pub const OAM_SEARCH: &str = "/oam/services/rest/access/api/v1/sessions";
+
 pub const ADMIN_KEY: &str = "test-admin-key-0123456789abcdefghijklmnopqrstuvwxyz";
 
 pub struct TestDb {
@@ -190,6 +193,64 @@ impl TestApp {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         r.body["userId"].as_str().expect("userId").to_owned()
+    }
+
+    /// Creates a key; returns (key id, secret).
+    pub async fn create_key_pair(&self, permissions: &[&str]) -> (String, String) {
+        let r = self
+            .admin(
+                Method::POST,
+                "/admin/v1/keys",
+                Some(json!({"name": "test", "permissions": permissions})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        (
+            r.body["keyId"].as_str().expect("keyId").to_owned(),
+            r.body["secret"].as_str().expect("secret").to_owned(),
+        )
+    }
+
+    /// Sends a request with HTTP Basic credentials, as OAM clients do.
+    pub async fn call_basic(
+        &self,
+        method: Method,
+        path: &str,
+        credentials: Option<(&str, &str)>,
+        body: Option<Value>,
+    ) -> Reply {
+        use base64::Engine;
+        let mut req = self.client.request(method, path);
+        if let Some((user, password)) = credentials {
+            let token =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            req = req.header("authorization", format!("Basic {token}"));
+        }
+        if let Some(body) = body {
+            req = req.body_json(&body);
+        }
+        let resp = req.send().await;
+        let status = resp.0.status();
+        let headers = resp.0.headers().clone();
+        let bytes = resp.0.into_body().into_bytes().await.expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// Creates an OAM session with the admin key; returns its SessionData.
+    pub async fn oam_create(&self, body: Value) -> Value {
+        let r = self.admin(Method::POST, OAM_SESSION, Some(body)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body
     }
 
     pub async fn create_key(&self, permissions: &[&str]) -> String {

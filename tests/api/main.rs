@@ -3,8 +3,10 @@
 
 mod admin;
 mod contract;
+mod cross_dialect;
 mod e2e;
 mod helpers;
+mod oam_sessions;
 mod storage;
 mod zitadel_checks;
 mod zitadel_sessions;

@@ -1,0 +1,114 @@
+//! The machine-readable results of one run (bench/results/*.json).
+
+use serde::{Deserialize, Serialize};
+
+use crate::bulk::BulkReport;
+use crate::ceilings::{HashCeiling, StorageCeiling};
+use crate::load::Stats;
+use crate::machine::Machine;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Results {
+    /// RFC 3339, UTC, when the run started.
+    pub date: String,
+    /// "full" or "smoke".
+    pub mode: String,
+    /// "sqlite" or "postgres".
+    pub backend: String,
+    pub machine: Machine,
+    pub settings: Settings,
+    pub ceilings: Ceilings,
+    pub scenarios: Vec<ScenarioResult>,
+    pub memory: Option<Memory>,
+    pub bulk: Option<BulkReport>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Settings {
+    pub concurrency: usize,
+    pub duration_secs: f64,
+    pub warmup_secs: f64,
+    pub users: usize,
+    pub base_sessions: usize,
+    pub scale_sessions: u64,
+    /// The server's and the storage ceiling's database pool size.
+    pub pool_size: u32,
+    /// Commit of the code under test, as given by run.sh.
+    pub commit: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Ceilings {
+    pub hash: HashCeiling,
+    pub storage: StorageCeiling,
+    /// GET /healthz through the same server.
+    pub framework: Stats,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    /// Stable identifier, e.g. "get" or "oam_create".
+    pub key: String,
+    pub title: String,
+    /// "zitadel", "oam" or "mixed".
+    pub api: String,
+    /// "base" (about 10k sessions) or "scale" (about 1M), for the scenarios
+    /// measured at both sizes; empty otherwise.
+    pub phase: String,
+    /// Sessions in the database when the scenario started.
+    pub sessions: u64,
+    /// Why the scenario could not run (e.g. the OAM routes answer 404).
+    pub unavailable: Option<String>,
+    pub stats: Option<Stats>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Memory {
+    /// VmHWM after the mixed profile, reset just before it when the kernel
+    /// allows (see `peak_reset`).
+    pub mixed_peak_kib: u64,
+    /// Whether /proc/PID/clear_refs reset the peak before the mixed profile.
+    pub peak_reset: bool,
+    /// Highest VmRSS seen by 100 ms sampling during the mixed profile.
+    pub mixed_sampled_max_kib: u64,
+    /// VmRSS and VmHWM (since the last reset) at the end of the run.
+    pub end_rss_kib: u64,
+    pub end_hwm_kib: u64,
+}
+
+impl Results {
+    pub fn scenario(&self, key: &str, phase: &str) -> Option<&ScenarioResult> {
+        self.scenarios
+            .iter()
+            .find(|s| s.key == key && s.phase == phase)
+    }
+
+    /// Stats of a scenario that ran.
+    pub fn stats(&self, key: &str, phase: &str) -> Option<&Stats> {
+        self.scenario(key, phase).and_then(|s| s.stats.as_ref())
+    }
+
+    /// Every scenario and ceiling with errors, as "name: n errors (first)".
+    pub fn failures(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut check = |name: &str, stats: &Stats| {
+            if stats.errors > 0 {
+                out.push(format!(
+                    "{name}: {} errors, e.g. {}",
+                    stats.errors,
+                    stats.first_error.as_deref().unwrap_or("?")
+                ));
+            }
+        };
+        check("framework ceiling", &self.ceilings.framework);
+        check("storage inserts", &self.ceilings.storage.inserts);
+        check("storage lookups", &self.ceilings.storage.lookups);
+        check("storage lookup+touch", &self.ceilings.storage.lookup_touch);
+        for s in &self.scenarios {
+            if let Some(stats) = &s.stats {
+                check(&s.title, stats);
+            }
+        }
+        out
+    }
+}

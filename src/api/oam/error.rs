@@ -1,0 +1,206 @@
+//! OAM's error shape: `{"code", "message"}` with a stable code. Messages
+//! never carry database or internal text.
+
+use poem::http::StatusCode;
+use poem_openapi::ApiResponse;
+use poem_openapi::payload::Json;
+
+use super::types::ErrorBody;
+use crate::api::auth::AuthError;
+use crate::domain::Error;
+
+/// Sent with every 401 so clients know to retry with Basic credentials.
+pub const WWW_AUTHENTICATE: &str = "Basic realm=\"sessiond\"";
+
+#[derive(ApiResponse, Debug)]
+pub enum OamError {
+    /// Bad Request. Error in input data.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Missing or wrong credentials.
+    #[oai(status = 401)]
+    Unauthorized(
+        Json<ErrorBody>,
+        /// Always `Basic realm="sessiond"`.
+        #[oai(header = "WWW-Authenticate")]
+        String,
+    ),
+    /// The key lacks the permission.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// Session or user not found.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The session has been idle longer than its idle timeout.
+    #[oai(status = 408)]
+    TimedOut(Json<ErrorBody>),
+    /// Request body larger than 64 KiB.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// Too many requests in progress.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>),
+    /// Unexpected error.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+}
+
+impl OamError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> OamError {
+        let body = Json(ErrorBody {
+            code: code.into(),
+            message: message.into(),
+        });
+        match status {
+            StatusCode::UNAUTHORIZED => OamError::Unauthorized(body, WWW_AUTHENTICATE.into()),
+            StatusCode::FORBIDDEN => OamError::Forbidden(body),
+            StatusCode::NOT_FOUND => OamError::NotFound(body),
+            StatusCode::REQUEST_TIMEOUT => OamError::TimedOut(body),
+            StatusCode::PAYLOAD_TOO_LARGE => OamError::PayloadTooLarge(body),
+            StatusCode::TOO_MANY_REQUESTS => OamError::TooManyRequests(body),
+            StatusCode::BAD_REQUEST => OamError::BadRequest(body),
+            _ => OamError::Internal(body),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> OamError {
+        OamError::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> OamError {
+        OamError::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
+    }
+}
+
+impl From<Error> for OamError {
+    fn from(err: Error) -> OamError {
+        use StatusCode as S;
+        let (status, code, message) = match &err {
+            Error::SessionNotFound | Error::SessionTerminated | Error::SessionExpired => {
+                (S::NOT_FOUND, "NOT_FOUND", "session not found")
+            }
+            Error::SessionIdle => (
+                S::REQUEST_TIMEOUT,
+                "SESSION_TIMED_OUT",
+                "session has timed out",
+            ),
+            Error::UserNotFound => (
+                S::BAD_REQUEST,
+                "UNKNOWN_USER",
+                "userId is not a login name in the directory",
+            ),
+            Error::UserNotActive => (
+                S::BAD_REQUEST,
+                "USER_NOT_ACTIVE",
+                "the user is locked or inactive",
+            ),
+            Error::UnknownIdStore => (
+                S::BAD_REQUEST,
+                "UNKNOWN_ID_STORE",
+                "idStoreName does not name this deployment's identity store",
+            ),
+            Error::SessionLimitReached => (
+                S::BAD_REQUEST,
+                "SESSION_LIMIT_REACHED",
+                "the user already has the maximum number of sessions",
+            ),
+            Error::PermissionDenied => (
+                S::FORBIDDEN,
+                "FORBIDDEN",
+                "the credentials lack the permission for this operation",
+            ),
+            Error::HashingBusy => (
+                S::TOO_MANY_REQUESTS,
+                "BUSY",
+                "too many requests in progress, retry later",
+            ),
+            // Not produced by OAM operations; mapped so a new variant needs
+            // a decision here.
+            Error::SessionTokenInvalid => (S::FORBIDDEN, "FORBIDDEN", "session token is invalid"),
+            Error::UserChangeNotPossible => (
+                S::BAD_REQUEST,
+                "INVALID_REQUEST",
+                "user change not possible",
+            ),
+            Error::UserIdMissing => (S::BAD_REQUEST, "INVALID_REQUEST", "userId is required"),
+            Error::PasswordInvalid => (S::BAD_REQUEST, "INVALID_REQUEST", "password is invalid"),
+            Error::LoginNameTaken => (
+                S::BAD_REQUEST,
+                "INVALID_REQUEST",
+                "login name is already taken",
+            ),
+            Error::KeyNotFound => (S::NOT_FOUND, "NOT_FOUND", "not found"),
+            Error::SearchLimitTooLarge { .. } => (
+                S::BAD_REQUEST,
+                "INVALID_REQUEST",
+                "limit exceeds the maximum",
+            ),
+            Error::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+                (
+                    S::INTERNAL_SERVER_ERROR,
+                    "INTERNAL_ERROR",
+                    "unexpected error",
+                )
+            }
+        };
+        OamError::new(status, code, message)
+    }
+}
+
+impl From<AuthError> for OamError {
+    fn from(err: AuthError) -> OamError {
+        match err {
+            AuthError::Missing => OamError::new(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "credentials required",
+            ),
+            AuthError::Invalid => OamError::new(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "credentials are not valid",
+            ),
+            AuthError::Unavailable => {
+                OamError::from(Error::Internal(anyhow::anyhow!("credential check failed")))
+            }
+        }
+    }
+}
+
+/// Renders errors raised outside handlers in the OAM shape.
+pub fn from_poem(err: poem::Error) -> poem::Response {
+    use poem::IntoResponse;
+    if err.is_from_response() {
+        return err.into_response();
+    }
+    if let Some(auth) = err.downcast_ref::<AuthError>() {
+        return OamError::from(*auth).into_response();
+    }
+    let status = err.status();
+    let mapped = match status {
+        StatusCode::NOT_FOUND => OamError::not_found("not found"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            return poem::Response::builder()
+                .status(status)
+                .content_type("application/json; charset=utf-8")
+                .body(r#"{"code":"METHOD_NOT_ALLOWED","message":"method not allowed"}"#);
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => OamError::new(
+            status,
+            "PAYLOAD_TOO_LARGE",
+            "request body exceeds 65536 bytes",
+        ),
+        StatusCode::UNAUTHORIZED => OamError::from(AuthError::Missing),
+        s if s.is_client_error() => OamError::invalid(err.to_string()),
+        _ => {
+            tracing::error!(error = %err, "unexpected error");
+            OamError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+                "unexpected error",
+            )
+        }
+    };
+    mapped.into_response()
+}
