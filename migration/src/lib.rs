@@ -7,6 +7,7 @@ mod m20261122_000001_create_instance;
 mod m20261122_000002_create_users;
 mod m20261122_000003_create_api_keys;
 mod m20261122_000004_create_sessions;
+mod m20261122_000005_add_search_indexes;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_users::Migration),
             Box::new(m20261122_000003_create_api_keys::Migration),
             Box::new(m20261122_000004_create_sessions::Migration),
+            Box::new(m20261122_000005_add_search_indexes::Migration),
         ]
     }
 }

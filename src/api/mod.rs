@@ -1,6 +1,7 @@
 //! The HTTP surface: one module per dialect, plus the contract documents,
 //! Swagger UI and health checks.
 
+mod access_log;
 pub mod admin;
 pub mod auth;
 pub mod body_limit;
@@ -107,5 +108,5 @@ pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
         .at("/healthz", health::healthz)
         .at("/readyz", health::readyz)
         .data(services)
-        .with(poem::middleware::Tracing)
+        .with(access_log::AccessLog)
 }

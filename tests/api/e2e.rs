@@ -128,3 +128,114 @@ async fn the_binary_serves_the_whole_flow_over_tcp() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+fn run_cli(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sessiond"))
+        .current_dir(dir)
+        .env_remove("SESSIOND_DATABASE_URL")
+        .env("SESSIOND_LOG", "warn")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sessiond");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_cli_migrates_adds_users_and_keys_and_writes_the_contract() {
+    let dir = std::env::temp_dir().join(format!(
+        "sessiond-cli-{}",
+        sessiond::ids::new_id(chrono::Utc::now())
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ok, _, err) = run_cli(&dir, &["migrate"], None);
+    assert!(ok, "{err}");
+    let (ok, user_id, err) = run_cli(
+        &dir,
+        &[
+            "user",
+            "add",
+            "--login-name",
+            "cli-user",
+            "--display-name",
+            "CLI",
+            "--password-stdin",
+        ],
+        Some("cli-password\n"),
+    );
+    assert!(ok, "{err}");
+    assert_eq!(user_id.trim().len(), 26);
+    let (ok, secret, err) = run_cli(
+        &dir,
+        &[
+            "key",
+            "create",
+            "--name",
+            "ci",
+            "--permissions",
+            "session.write,session.read",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let secret = secret.trim().to_owned();
+    assert!(err.contains("key id: "));
+    let (ok, _, err) = run_cli(
+        &dir,
+        &["key", "create", "--name", "x", "--permissions", "root"],
+        None,
+    );
+    assert!(!ok);
+    assert!(err.contains("unknown permission \"root\""), "{err}");
+
+    let (ok, _, err) = run_cli(&dir, &["openapi", "--out", "docs-out"], None);
+    assert!(ok, "{err}");
+    for name in ["zitadel-session-v2alpha", "oam-session-v1", "admin-v1"] {
+        let written =
+            std::fs::read_to_string(dir.join("docs-out").join(format!("{name}.yaml"))).unwrap();
+        let checked_in = std::fs::read_to_string(format!(
+            "{}/openapi/{name}.yaml",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        assert_eq!(written, checked_in);
+    }
+
+    // The user and key work against the same database.
+    let db = sessiond::store::connect(
+        &format!("sqlite://{}?mode=rwc", dir.join("sessiond.db").display()),
+        1,
+        None,
+    )
+    .await
+    .unwrap();
+    let store = sessiond::store::Store::new(db);
+    let user = store.find_user(user_id.trim()).await.unwrap().unwrap();
+    assert_eq!(user.login_name, "cli-user");
+    assert_eq!(user.display_name, "CLI");
+    assert!(user.password_hash.starts_with("$argon2id$"));
+    let key = store
+        .find_key_by_secret_hash(&sessiond::ids::hash_secret(&secret))
+        .await
+        .unwrap()
+        .expect("key stored by hash");
+    assert_eq!(key.key.permissions.len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
