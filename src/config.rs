@@ -203,6 +203,15 @@ pub struct Config {
     #[arg(long, env = "SESSIOND_SESSION_LIMIT_POLICY", value_enum, default_value_t = SessionLimitPolicy::Deny, global = true)]
     pub session_limit_policy: SessionLimitPolicy,
 
+    /// Minutes a terminated or expired session is kept before it is purged.
+    #[arg(
+        long,
+        env = "SESSIOND_PURGE_AFTER_MINUTES",
+        default_value_t = 1440,
+        global = true
+    )]
+    pub purge_after_minutes: u64,
+
     /// Password hashes computed at once (default: the number of cores).
     #[arg(long, env = "SESSIOND_HASH_CONCURRENCY", global = true)]
     pub hash_concurrency: Option<usize>,

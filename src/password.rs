@@ -6,6 +6,7 @@
 //! instead of letting memory grow with waiting requests.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
@@ -22,6 +23,8 @@ pub struct PasswordHasher {
     /// Verified when the user does not exist, so the response time does not
     /// tell whether it does.
     dummy_hash: String,
+    /// Verifications run so far, dummy ones included.
+    verifications: AtomicU64,
 }
 
 impl PasswordHasher {
@@ -38,6 +41,7 @@ impl PasswordHasher {
             workers: Arc::new(Semaphore::new(concurrency)),
             admission: Arc::new(Semaphore::new(concurrency + queue)),
             dummy_hash,
+            verifications: AtomicU64::new(0),
         })
     }
 
@@ -60,6 +64,7 @@ impl PasswordHasher {
         let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
         let password = password.clone();
         let params = self.params.clone();
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let matched = self
             .run(move || match PasswordHash::new(&hash) {
                 Ok(parsed) => argon2(params)
@@ -69,6 +74,11 @@ impl PasswordHasher {
             })
             .await?;
         Ok(known && matched)
+    }
+
+    /// How many verifications ran, dummy ones included.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     async fn run<T: Send + 'static>(

@@ -79,14 +79,36 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     tracing::info!(address = %local, swagger_ui = %format!("http://{local}/swagger-ui/"), "sessiond listening");
 
-    poem::Server::new_with_acceptor(acceptor)
+    let purger = tokio::spawn(purge_periodically(
+        services.clone(),
+        chrono::Duration::minutes(
+            i64::try_from(config.purge_after_minutes).unwrap_or(i64::MAX / 60_000),
+        ),
+    ));
+    let served = poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
             crate::api::routes(services),
             shutdown_signal(),
             Some(std::time::Duration::from_secs(10)),
         )
         .await
-        .context("server failed")
+        .context("server failed");
+    purger.abort();
+    served
+}
+
+/// Purges ended sessions every five minutes. Every node may run it; the
+/// deletes are idempotent.
+async fn purge_periodically(services: Services, retention: chrono::Duration) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        match services.sessions.purge_ended(retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "purged ended sessions"),
+            Err(err) => tracing::warn!(error = ?err, "purging ended sessions failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

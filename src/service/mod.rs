@@ -78,6 +78,7 @@ pub struct Services {
     pub auth: Arc<Authenticator>,
     pub store: Store,
     pub settings: Arc<Settings>,
+    pub hasher: Arc<PasswordHasher>,
 }
 
 impl Services {
@@ -99,13 +100,14 @@ impl Services {
             )),
             admin: Arc::new(Admin::new(
                 store.clone(),
-                hasher,
+                hasher.clone(),
                 clock.clone(),
                 settings.clone(),
             )),
             auth: Arc::new(Authenticator::new(store.clone(), clock)),
             store,
             settings,
+            hasher,
         }
     }
 }

@@ -383,6 +383,15 @@ impl Sessions {
         Ok(newest)
     }
 
+    /// Removes sessions that ended (terminated or expired) longer than
+    /// `retention` ago. Until then a terminated session still answers an
+    /// update with "already terminated".
+    pub async fn purge_ended(&self, retention: chrono::Duration) -> Result<u64, Error> {
+        self.store
+            .purge_sessions(self.clock.now() - retention)
+            .await
+    }
+
     /// Resolves a login name to a user id for searches by user.
     pub async fn user_id_for_login(&self, login_name: &str) -> Result<Option<String>, Error> {
         Ok(self

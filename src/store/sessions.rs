@@ -286,6 +286,31 @@ impl Store {
         Ok((total, sessions))
     }
 
+    /// Deletes sessions terminated or expired before `before`, with their
+    /// metadata. Returns how many sessions were removed.
+    pub async fn purge_sessions(&self, before: Timestamp) -> Result<u64, Error> {
+        let before = micros(before);
+        let gone = Condition::any()
+            .add(session::Column::TerminatedAt.lt(before))
+            .add(session::Column::ExpiresAt.lt(before));
+        let txn = self.db.begin().await?;
+        let doomed = Query::select()
+            .column(session::Column::Id)
+            .from(session::Entity)
+            .cond_where(gone.clone())
+            .to_owned();
+        session_metadata::Entity::delete_many()
+            .filter(session_metadata::Column::SessionId.in_subquery(doomed))
+            .exec(&txn)
+            .await?;
+        let res = session::Entity::delete_many()
+            .filter(gone)
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(res.rows_affected)
+    }
+
     /// Ids of every session matching `search`, without paging.
     pub async fn matching_session_ids(&self, search: &SessionSearch) -> Result<Vec<String>, Error> {
         Ok(filtered(search)

@@ -56,3 +56,34 @@ async fn sqlite_wal_stays_bounded_under_sustained_writes() {
     // about 8 KiB per write, i.e. over 11 MiB here.
     assert!(largest < 8 * 1024 * 1024, "WAL grew to {largest} bytes");
 }
+
+#[tokio::test]
+async fn ended_sessions_are_purged_after_the_retention() {
+    let app = TestApp::spawn_with(|c| c.zitadel_session_lifetime_minutes = 30).await;
+    let (old, _) = app
+        .zitadel_create(ADMIN_KEY, json!({"metadata": {"k": "dg=="}}))
+        .await;
+    let (expiring, _) = app.zitadel_create(ADMIN_KEY, json!({})).await;
+    app.admin(Method::DELETE, &format!("/v2alpha/sessions/{old}"), None)
+        .await;
+    app.clock.advance(chrono::Duration::minutes(20));
+    let (recent, _) = app.zitadel_create(ADMIN_KEY, json!({})).await;
+    app.admin(Method::DELETE, &format!("/v2alpha/sessions/{recent}"), None)
+        .await;
+    app.clock.advance(chrono::Duration::minutes(15));
+    let (live, _) = app.zitadel_create(ADMIN_KEY, json!({})).await;
+
+    // Retention 10 minutes: `old` ended 35 min ago, `expiring` 5 min ago,
+    // `recent` 15 min ago.
+    let purged = app
+        .services
+        .sessions
+        .purge_ended(chrono::Duration::minutes(10))
+        .await
+        .unwrap();
+    assert_eq!(purged, 2);
+    assert!(app.store.find_session(&old).await.unwrap().is_none());
+    assert!(app.store.find_session(&recent).await.unwrap().is_none());
+    assert!(app.store.find_session(&expiring).await.unwrap().is_some());
+    assert!(app.store.find_session(&live).await.unwrap().is_some());
+}

@@ -372,3 +372,30 @@ async fn a_user_check_needs_one_selector() {
     );
     assert!(r.body.get("details").is_none());
 }
+
+#[tokio::test]
+async fn unknown_users_cost_one_argon2_verify_like_known_ones() {
+    let app = TestApp::spawn().await;
+    let user_id = app.create_user("tim", "tim-pass-1").await;
+    let before = app.services.hasher.verifications();
+    let r = app
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions",
+            Some(
+                json!({"checks": {"user": {"loginName": "nobody"}, "password": {"password": "x"}}}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.services.hasher.verifications(), before + 1);
+    let r = app
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions",
+            Some(json!({"checks": {"user": {"userId": user_id}, "password": {"password": "x"}}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.services.hasher.verifications(), before + 2);
+}
