@@ -9,6 +9,7 @@ mod contract_guard;
 pub mod docs;
 pub mod health;
 pub mod oam;
+mod outside_errors;
 mod schema;
 pub mod wire;
 pub mod zitadel;

@@ -12,6 +12,53 @@ use serde_json::Value;
 
 use crate::domain::Timestamp;
 
+/// The `Type` boilerplate of a scalar: its name and schema; the value is
+/// its own raw value.
+macro_rules! scalar_type {
+    ($ty:ty, $name:literal, $schema:expr) => {
+        impl Type for $ty {
+            const IS_REQUIRED: bool = true;
+            type RawValueType = Self;
+            type RawElementValueType = Self;
+
+            fn name() -> Cow<'static, str> {
+                $name.into()
+            }
+
+            fn schema_ref() -> MetaSchemaRef {
+                MetaSchemaRef::Inline(Box::new($schema))
+            }
+
+            fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+                Some(self)
+            }
+
+            fn raw_element_iter<'a>(
+                &'a self,
+            ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+                Box::new(self.as_raw_value().into_iter())
+            }
+        }
+    };
+}
+
+scalar_type!(
+    Rfc3339,
+    "string_date-time",
+    MetaSchema::new_with_format("string", "date-time")
+);
+scalar_type!(U64String, "string_uint64", {
+    let mut schema = MetaSchema::new_with_format("string", "uint64");
+    schema.pattern = Some("^[0-9]{1,20}$".to_owned());
+    schema.example = Some(Value::String("0".to_owned()));
+    schema
+});
+scalar_type!(
+    Base64Bytes,
+    "string_byte",
+    MetaSchema::new_with_format("string", "byte")
+);
+
 /// A timestamp: written as RFC 3339 in UTC with a `Z` suffix and only the
 /// fractional digits needed; any RFC 3339 offset is accepted on input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,30 +73,6 @@ impl Rfc3339 {
         chrono::DateTime::parse_from_rfc3339(s)
             .ok()
             .map(|t| crate::clock::truncate(t.with_timezone(&chrono::Utc)))
-    }
-}
-
-impl Type for Rfc3339 {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "string_date-time".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "date-time")))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
     }
 }
 
@@ -82,33 +105,6 @@ impl ToJSON for Rfc3339 {
 /// number is accepted on input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct U64String(pub u64);
-
-impl Type for U64String {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "string_uint64".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        let mut schema = MetaSchema::new_with_format("string", "uint64");
-        schema.pattern = Some("^[0-9]{1,20}$".to_owned());
-        schema.example = Some(Value::String("0".to_owned()));
-        MetaSchemaRef::Inline(Box::new(schema))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
-}
 
 impl ParseFromJSON for U64String {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
@@ -178,30 +174,6 @@ impl Base64Bytes {
     pub fn encode(bytes: &[u8]) -> String {
         use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode(bytes)
-    }
-}
-
-impl Type for Base64Bytes {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "string_byte".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "byte")))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
     }
 }
 

@@ -159,24 +159,7 @@ impl TestApp {
         if let Some(key) = key {
             req = req.header("authorization", format!("Bearer {key}"));
         }
-        if let Some(body) = body {
-            req = req.body_json(&body);
-        }
-        let resp = req.send().await;
-        let status = resp.0.status();
-        let headers = resp.0.headers().clone();
-        let bytes = resp.0.into_body().into_bytes().await.expect("body");
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        Reply {
-            status,
-            body,
-            headers,
-        }
+        send(req, body).await
     }
 
     pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
@@ -226,24 +209,7 @@ impl TestApp {
                 base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
             req = req.header("authorization", format!("Basic {token}"));
         }
-        if let Some(body) = body {
-            req = req.body_json(&body);
-        }
-        let resp = req.send().await;
-        let status = resp.0.status();
-        let headers = resp.0.headers().clone();
-        let bytes = resp.0.into_body().into_bytes().await.expect("body");
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        Reply {
-            status,
-            body,
-            headers,
-        }
+        send(req, body).await
     }
 
     /// Creates an OAM session with the admin key; returns its SessionData.
@@ -278,6 +244,30 @@ impl TestApp {
                 .expect("sessionToken")
                 .to_owned(),
         )
+    }
+}
+
+async fn send(
+    mut req: poem::test::TestRequestBuilder<'_, BoxEndpoint<'static>>,
+    body: Option<Value>,
+) -> Reply {
+    if let Some(body) = body {
+        req = req.body_json(&body);
+    }
+    let resp = req.send().await;
+    let status = resp.0.status();
+    let headers = resp.0.headers().clone();
+    let bytes = resp.0.into_body().into_bytes().await.expect("body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    Reply {
+        status,
+        body,
+        headers,
     }
 }
 

@@ -6,6 +6,7 @@ use poem_openapi::payload::Json;
 
 use super::types::ErrorBody;
 use crate::api::auth::AuthError;
+use crate::api::outside_errors::{Outside, classify, json_response};
 use crate::domain::Error;
 
 #[derive(ApiResponse, Debug)]
@@ -147,36 +148,27 @@ impl From<AuthError> for AdminError {
 /// Renders errors raised outside handlers in the admin shape.
 pub fn from_poem(err: poem::Error) -> poem::Response {
     use poem::IntoResponse;
-    if err.is_from_response() {
-        return err.into_response();
-    }
-    if let Some(auth) = err.downcast_ref::<AuthError>() {
-        return AdminError::from(*auth).into_response();
-    }
-    let status = err.status();
-    let mapped = match status {
-        StatusCode::NOT_FOUND => AdminError::new(status, "NOT_FOUND", "not found"),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            return poem::Response::builder()
-                .status(status)
-                .content_type("application/json; charset=utf-8")
-                .body(r#"{"code":"METHOD_NOT_ALLOWED","message":"method not allowed"}"#);
+    let mapped = match classify(err) {
+        Outside::Rendered(response) => return response,
+        Outside::Auth(auth) => AdminError::from(auth),
+        Outside::NotFound => AdminError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "not found"),
+        Outside::MethodNotAllowed => {
+            return json_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                serde_json::json!({"code": "METHOD_NOT_ALLOWED", "message": "method not allowed"}),
+            );
         }
-        StatusCode::PAYLOAD_TOO_LARGE => AdminError::new(
-            status,
+        Outside::PayloadTooLarge => AdminError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
             "PAYLOAD_TOO_LARGE",
             "request body exceeds 65536 bytes",
         ),
-        StatusCode::UNAUTHORIZED => AdminError::from(AuthError::Missing),
-        s if s.is_client_error() => AdminError::bad_request(err.to_string()),
-        _ => {
-            tracing::error!(error = %err, "unexpected error");
-            AdminError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error",
-            )
-        }
+        Outside::BadRequest(message) => AdminError::bad_request(message),
+        Outside::Internal => AdminError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "internal error",
+        ),
     };
     mapped.into_response()
 }

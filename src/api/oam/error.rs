@@ -7,6 +7,7 @@ use poem_openapi::payload::Json;
 
 use super::types::ErrorBody;
 use crate::api::auth::AuthError;
+use crate::api::outside_errors::{Outside, classify, json_response};
 use crate::domain::Error;
 
 /// Sent with every 401 so clients know to retry with Basic credentials.
@@ -171,36 +172,27 @@ impl From<AuthError> for OamError {
 /// Renders errors raised outside handlers in the OAM shape.
 pub fn from_poem(err: poem::Error) -> poem::Response {
     use poem::IntoResponse;
-    if err.is_from_response() {
-        return err.into_response();
-    }
-    if let Some(auth) = err.downcast_ref::<AuthError>() {
-        return OamError::from(*auth).into_response();
-    }
-    let status = err.status();
-    let mapped = match status {
-        StatusCode::NOT_FOUND => OamError::not_found("not found"),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            return poem::Response::builder()
-                .status(status)
-                .content_type("application/json; charset=utf-8")
-                .body(r#"{"code":"METHOD_NOT_ALLOWED","message":"method not allowed"}"#);
+    let mapped = match classify(err) {
+        Outside::Rendered(response) => return response,
+        Outside::Auth(auth) => OamError::from(auth),
+        Outside::NotFound => OamError::not_found("not found"),
+        Outside::MethodNotAllowed => {
+            return json_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                serde_json::json!({"code": "METHOD_NOT_ALLOWED", "message": "method not allowed"}),
+            );
         }
-        StatusCode::PAYLOAD_TOO_LARGE => OamError::new(
-            status,
+        Outside::PayloadTooLarge => OamError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
             "PAYLOAD_TOO_LARGE",
             "request body exceeds 65536 bytes",
         ),
-        StatusCode::UNAUTHORIZED => OamError::from(AuthError::Missing),
-        s if s.is_client_error() => OamError::invalid(err.to_string()),
-        _ => {
-            tracing::error!(error = %err, "unexpected error");
-            OamError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL_ERROR",
-                "unexpected error",
-            )
-        }
+        Outside::BadRequest(message) => OamError::invalid(message),
+        Outside::Internal => OamError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "unexpected error",
+        ),
     };
     mapped.into_response()
 }

@@ -7,6 +7,7 @@ use poem_openapi::payload::Json;
 
 use super::types::{ErrorDetail, RpcStatus};
 use crate::api::auth::AuthError;
+use crate::api::outside_errors::{Outside, classify, json_response};
 use crate::domain::Error;
 
 /// Every error this dialect returns.
@@ -228,46 +229,27 @@ impl From<AuthError> for ZitadelError {
 /// authentication, body size) in this dialect's shape.
 pub fn from_poem(err: poem::Error) -> poem::Response {
     use poem::IntoResponse;
-    if err.is_from_response() {
-        return err.into_response();
-    }
-    if let Some(auth) = err.downcast_ref::<AuthError>() {
-        return ZitadelError::from(*auth).into_response();
-    }
-    let status = err.status();
-    let mapped = match status {
-        StatusCode::NOT_FOUND => ZitadelError::plain(status, NOT_FOUND, "Not Found"),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            let body = RpcStatus {
-                code: UNIMPLEMENTED,
-                message: "Method Not Allowed".into(),
-                details: vec![],
-            };
-            return poem::Response::builder()
-                .status(status)
-                .content_type("application/json; charset=utf-8")
-                .body(
-                    serde_json::to_vec(&poem_openapi::types::ToJSON::to_json(&body))
-                        .unwrap_or_default(),
-                );
+    let mapped = match classify(err) {
+        Outside::Rendered(response) => return response,
+        Outside::Auth(auth) => ZitadelError::from(auth),
+        Outside::NotFound => ZitadelError::plain(StatusCode::NOT_FOUND, NOT_FOUND, "Not Found"),
+        Outside::MethodNotAllowed => {
+            return json_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                serde_json::json!({"code": UNIMPLEMENTED, "message": "Method Not Allowed"}),
+            );
         }
-        StatusCode::PAYLOAD_TOO_LARGE => ZitadelError::plain(
-            status,
+        Outside::PayloadTooLarge => ZitadelError::plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
             RESOURCE_EXHAUSTED,
             "request body exceeds 65536 bytes",
         ),
-        StatusCode::UNAUTHORIZED => {
-            ZitadelError::plain(status, UNAUTHENTICATED, "auth header missing")
-        }
-        s if s.is_client_error() => ZitadelError::invalid_argument(err.to_string()),
-        _ => {
-            tracing::error!(error = %err, "unexpected error");
-            ZitadelError::plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                INTERNAL,
-                "Internal error",
-            )
-        }
+        Outside::BadRequest(message) => ZitadelError::invalid_argument(message),
+        Outside::Internal => ZitadelError::plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            INTERNAL,
+            "Internal error",
+        ),
     };
     mapped.into_response()
 }
