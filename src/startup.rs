@@ -9,7 +9,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::password::PasswordHasher;
 use crate::service::{Services, Settings};
-use crate::store::{Store, connect};
+use crate::store::Store;
 
 /// Builds the services over a connected, migrated store.
 pub async fn services(
@@ -49,8 +49,7 @@ pub fn offline_services(config: &Config) -> anyhow::Result<Services> {
 }
 
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let db = connect(&config.database_url, config.database_max_connections, None).await?;
-    Ok(Store::new(db))
+    Store::open(&config.database_url, config.database_max_connections, None).await
 }
 
 /// Runs the server until SIGINT or SIGTERM, then drains in-flight requests.

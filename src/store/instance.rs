@@ -7,7 +7,7 @@ use crate::domain::Timestamp;
 impl Store {
     /// The instance id, generated on first start and stored.
     pub async fn instance_id(&self, now: Timestamp) -> Result<String, sea_orm::DbErr> {
-        if let Some(row) = instance::Entity::find_by_id(1).one(&self.db).await? {
+        if let Some(row) = instance::Entity::find_by_id(1).one(&self.reader).await? {
             return Ok(row.instance_id);
         }
         let row = instance::ActiveModel {
@@ -19,10 +19,10 @@ impl Store {
         // read the winner back.
         instance::Entity::insert(row)
             .on_conflict_do_nothing_on([instance::Column::Singleton])
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&self.writer)
             .await?;
         let row = instance::Entity::find_by_id(1)
-            .one(&self.db)
+            .one(&self.reader)
             .await?
             .ok_or_else(|| sea_orm::DbErr::RecordNotFound("instance".into()))?;
         Ok(row.instance_id)

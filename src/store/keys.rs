@@ -52,7 +52,7 @@ impl Store {
             revoked_at: Set(None),
         };
         api_key::Entity::insert(row)
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&self.writer)
             .await?;
         Ok(())
     }
@@ -78,7 +78,7 @@ impl Store {
                     ])
                     .to_owned(),
             )
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&self.writer)
             .await?;
         Ok(())
     }
@@ -86,14 +86,14 @@ impl Store {
     pub async fn find_key_by_secret_hash(&self, hash: &str) -> Result<Option<StoredKey>, Error> {
         Ok(api_key::Entity::find()
             .filter(api_key::Column::SecretHash.eq(hash))
-            .one(&self.db)
+            .one(&self.reader)
             .await?
             .map(to_domain))
     }
 
     pub async fn find_key(&self, id: &str) -> Result<Option<StoredKey>, Error> {
         Ok(api_key::Entity::find_by_id(id.to_owned())
-            .one(&self.db)
+            .one(&self.reader)
             .await?
             .map(to_domain))
     }
@@ -102,7 +102,7 @@ impl Store {
         Ok(api_key::Entity::find()
             .order_by_asc(api_key::Column::CreatedAt)
             .order_by_asc(api_key::Column::Id)
-            .all(&self.db)
+            .all(&self.reader)
             .await?
             .into_iter()
             .map(|row| to_domain(row).key)
@@ -110,7 +110,7 @@ impl Store {
     }
 
     pub async fn count_keys(&self) -> Result<u64, Error> {
-        Ok(api_key::Entity::find().count(&self.db).await?)
+        Ok(api_key::Entity::find().count(&self.reader).await?)
     }
 
     /// Returns whether an active key was revoked.
@@ -119,7 +119,7 @@ impl Store {
             .col_expr(api_key::Column::RevokedAt, Expr::value(micros(now)))
             .filter(api_key::Column::Id.eq(id))
             .filter(api_key::Column::RevokedAt.is_null())
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         Ok(res.rows_affected > 0)
     }

@@ -93,7 +93,7 @@ pub enum MetadataWrite {
 impl Store {
     /// Inserts a session and its metadata in one transaction.
     pub async fn insert_session(&self, s: &Session) -> Result<(), Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.writer.begin().await?;
         session::Entity::insert(to_row(s))
             .exec_without_returning(&txn)
             .await?;
@@ -108,7 +108,7 @@ impl Store {
 
     pub async fn find_session(&self, id: &str) -> Result<Option<Session>, Error> {
         let Some(row) = session::Entity::find_by_id(id.to_owned())
-            .one(&self.db)
+            .one(&self.reader)
             .await?
         else {
             return Ok(None);
@@ -130,7 +130,7 @@ impl Store {
         next: &Session,
         metadata: &[(String, MetadataWrite)],
     ) -> Result<bool, Error> {
-        let txn = self.db.begin().await?;
+        let txn = self.writer.begin().await?;
         let mut row = to_row(next);
         row.id = sea_orm::ActiveValue::NotSet;
         let res = session::Entity::update_many()
@@ -189,7 +189,7 @@ impl Store {
             .filter(session::Column::Id.eq(id))
             .filter(session::Column::LastAccessAt.lt(floor))
             .filter(session::Column::TerminatedAt.is_null())
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         Ok(())
     }
@@ -200,7 +200,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(0);
         }
-        let txn = self.db.begin().await?;
+        let txn = self.writer.begin().await?;
         let mut terminated = 0;
         // Chunks keep each statement under the backends' parameter limits.
         for chunk in ids.chunks(500) {
@@ -245,7 +245,7 @@ impl Store {
             .order_by_asc(session::Column::CreatedAt)
             .order_by_asc(session::Column::Id)
             .into_tuple()
-            .all(&self.db)
+            .all(&self.reader)
             .await?;
         Ok(ids)
     }
@@ -259,7 +259,7 @@ impl Store {
         limit: u64,
     ) -> Result<(u64, Vec<Session>), Error> {
         let query = filtered(search);
-        let total = query.clone().count(&self.db).await?;
+        let total = query.clone().count(&self.reader).await?;
         let query = if search.ascending {
             query
                 .order_by_asc(session::Column::CreatedAt)
@@ -272,7 +272,7 @@ impl Store {
         let rows = query
             .offset(search.offset)
             .limit(limit)
-            .all(&self.db)
+            .all(&self.reader)
             .await?;
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let mut metadata = self.load_metadata(&ids).await?;
@@ -293,7 +293,7 @@ impl Store {
         let gone = Condition::any()
             .add(session::Column::TerminatedAt.lt(before))
             .add(session::Column::ExpiresAt.lt(before));
-        let txn = self.db.begin().await?;
+        let txn = self.writer.begin().await?;
         let doomed = Query::select()
             .column(session::Column::Id)
             .from(session::Entity)
@@ -317,7 +317,7 @@ impl Store {
             .select_only()
             .column(session::Column::Id)
             .into_tuple()
-            .all(&self.db)
+            .all(&self.reader)
             .await?)
     }
 
@@ -328,7 +328,7 @@ impl Store {
         }
         let rows = session_metadata::Entity::find()
             .filter(session_metadata::Column::SessionId.is_in(ids.iter().cloned()))
-            .all(&self.db)
+            .all(&self.reader)
             .await?;
         for row in rows {
             out.entry(row.session_id)

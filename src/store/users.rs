@@ -45,7 +45,7 @@ impl Store {
             changed_at: Set(micros(now)),
         };
         match user::Entity::insert(row)
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&self.writer)
             .await
         {
             Ok(_) => Ok(()),
@@ -58,7 +58,7 @@ impl Store {
 
     pub async fn find_user(&self, id: &str) -> Result<Option<User>, Error> {
         user::Entity::find_by_id(id.to_owned())
-            .one(&self.db)
+            .one(&self.reader)
             .await?
             .map(to_domain)
             .transpose()
@@ -68,19 +68,19 @@ impl Store {
     pub async fn find_user_by_login_name(&self, login_name: &str) -> Result<Option<User>, Error> {
         user::Entity::find()
             .filter(user::Column::LoginNameLower.eq(login_name.to_lowercase()))
-            .one(&self.db)
+            .one(&self.reader)
             .await?
             .map(to_domain)
             .transpose()
     }
 
     pub async fn list_users(&self, offset: u64, limit: u64) -> Result<(u64, Vec<User>), Error> {
-        let total = user::Entity::find().count(&self.db).await?;
+        let total = user::Entity::find().count(&self.reader).await?;
         let rows = user::Entity::find()
             .order_by_asc(user::Column::LoginNameLower)
             .offset(offset)
             .limit(limit)
-            .all(&self.db)
+            .all(&self.reader)
             .await?;
         let users = rows.into_iter().map(to_domain).collect::<Result<_, _>>()?;
         Ok((total, users))
@@ -89,7 +89,7 @@ impl Store {
     /// Returns whether a user was deleted.
     pub async fn delete_user(&self, id: &str) -> Result<bool, Error> {
         let res = user::Entity::delete_by_id(id.to_owned())
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         Ok(res.rows_affected > 0)
     }
@@ -104,7 +104,7 @@ impl Store {
             .col_expr(user::Column::PasswordHash, Expr::value(hash.to_owned()))
             .col_expr(user::Column::ChangedAt, Expr::value(micros(now)))
             .filter(user::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         Ok(res.rows_affected > 0)
     }
@@ -116,7 +116,7 @@ impl Store {
             .col_expr(user::Column::FailedAttempts, Expr::value(0))
             .col_expr(user::Column::ChangedAt, Expr::value(micros(now)))
             .filter(user::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         Ok(res.rows_affected > 0)
     }
@@ -148,7 +148,7 @@ impl Store {
         update
             .filter(user::Column::Id.eq(id))
             .filter(user::Column::State.eq(UserState::Active.as_str()))
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         Ok(())
     }
@@ -160,7 +160,7 @@ impl Store {
             .col_expr(user::Column::FailedAttempts, Expr::value(0))
             .filter(user::Column::Id.eq(id))
             .filter(user::Column::State.eq(UserState::Active.as_str()))
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         Ok(res.rows_affected > 0)
     }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use sessiond::clock::ManualClock;
 use sessiond::config::Config;
 use sessiond::service::Services;
-use sessiond::store::{Store, connect};
+use sessiond::store::Store;
 
 pub const OAM_SESSION: &str = "/oam/services/rest/access/api/v1/session";
 pub const OAM_SEARCH: &str = "/oam/services/rest/access/api/v1/sessions";
@@ -48,7 +48,7 @@ impl TestDb {
                 .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
                 .await
                 .expect("create test schema");
-            let db = connect(&base, 4, Some(&schema))
+            let store = Store::open(&base, 4, Some(&schema))
                 .await
                 .expect("PostgreSQL must be reachable at TEST_DATABASE_URL");
             (
@@ -57,20 +57,20 @@ impl TestDb {
                     schema: Some(schema),
                     _dir: None,
                 },
-                Store::new(db),
+                store,
             )
         } else {
             let dir = std::env::temp_dir().join(format!("sessiond-test-{suffix}"));
             std::fs::create_dir_all(&dir).expect("temp dir");
             let url = format!("sqlite://{}?mode=rwc", dir.join("test.db").display());
-            let db = connect(&url, 4, None).await.expect("sqlite connect");
+            let store = Store::open(&url, 4, None).await.expect("sqlite connect");
             (
                 TestDb {
                     url,
                     schema: None,
                     _dir: Some(tempdir::Dir(dir)),
                 },
-                Store::new(db),
+                store,
             )
         }
     }
