@@ -590,3 +590,37 @@ async fn a_bad_key_is_401_even_with_a_bad_body() {
         json!({"code": 3, "message": "invalid request body: body.checks: expected an object"})
     );
 }
+
+#[tokio::test]
+async fn idle_sessions_are_expired_for_updates() {
+    let app = TestApp::spawn_with(|c| c.zitadel_idle_timeout_minutes = 10).await;
+    let (id, token) = app.zitadel_create(ADMIN_KEY, json!({})).await;
+    app.clock.advance(chrono::Duration::minutes(9));
+    let r = patch(
+        &app,
+        ADMIN_KEY,
+        &id,
+        json!({"sessionToken": token, "metadata": {"k": "dg=="}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "used within its idle timeout");
+    let token = r.body["sessionToken"].as_str().unwrap().to_owned();
+    app.clock.advance(chrono::Duration::minutes(11));
+    let r = patch(
+        &app,
+        ADMIN_KEY,
+        &id,
+        json!({"sessionToken": token, "metadata": {"k": "dw=="}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        zitadel_error(9, "COMMAND-Hkl3d", "Session has expired")
+    );
+    // ZITADEL still returns expired sessions on read.
+    let r = app
+        .admin(Method::GET, &format!("/v2alpha/sessions/{id}"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
