@@ -90,11 +90,8 @@ fn swagger_file(
             .header("location", "/swagger-ui/")
             .finish();
     }
-    let tail = req
-        .uri()
-        .path()
-        .trim_start_matches("/swagger-ui")
-        .trim_start_matches('/');
+    // The `*tail` segment of the route, empty for the index page.
+    let tail = req.raw_path_param("tail").unwrap_or_default();
     match utoipa_swagger_ui::serve(tail, config.0.clone()) {
         Ok(Some(file)) => {
             let mut response = Response::builder().content_type(file.content_type);

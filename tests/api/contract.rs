@@ -128,6 +128,16 @@ async fn documents_are_served_and_listed_in_swagger_ui() {
     }
     let r = app.client.get("/swagger-ui/").send().await;
     r.assert_status_is_ok();
+    for asset in [
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "index.css",
+    ] {
+        let r = app.client.get(format!("/swagger-ui/{asset}")).send().await;
+        r.assert_status_is_ok();
+    }
+
     let init = app
         .client
         .get("/swagger-ui/swagger-initializer.js")
