@@ -1,25 +1,30 @@
 //! argon2id hashing off the async executor, with bounded concurrency.
 //!
-//! Hashing is CPU-bound (about 15 ms at the OWASP parameters), so it runs on
-//! the blocking pool behind a semaphore sized to the cores. A second, larger
-//! bound admits callers to the queue; when it is full the call fails fast
-//! instead of letting memory grow with waiting requests.
+//! Hashing is CPU-bound (about 15 ms and 19 MiB at the OWASP parameters),
+//! so it runs on a fixed set of worker threads, one per allowed concurrent
+//! hash. Each worker keeps its argon2 memory and reuses it, so hashing
+//! memory stays at workers × 19 MiB however many requests come (the blocking
+//! pool's many threads would each keep a malloc arena full of freed
+//! blocks). At most `queue` more jobs wait; beyond that a call fails fast
+//! with [`Error::HashingBusy`] instead of letting memory grow.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 
+use argon2::password_hash::PasswordHasher as _;
 use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use subtle::ConstantTimeEq;
 
 use crate::domain::Error;
 use crate::domain::session::Password;
 
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
 pub struct PasswordHasher {
     params: Params,
-    workers: Arc<Semaphore>,
-    admission: Arc<Semaphore>,
+    jobs: SyncSender<Job>,
     /// Verified when the user does not exist, so the response time does not
     /// tell whether it does.
     dummy_hash: String,
@@ -30,16 +35,21 @@ pub struct PasswordHasher {
 impl PasswordHasher {
     /// `concurrency` hashes run at once; at most `queue` more wait.
     pub fn new(params: Params, concurrency: usize, queue: usize) -> anyhow::Result<PasswordHasher> {
-        let concurrency = concurrency.max(1);
-        let argon = argon2(params.clone());
-        let dummy_hash = argon
+        let dummy_hash = argon2(params.clone())
             .hash_password(crate::ids::new_secret().as_bytes())
             .map_err(|e| anyhow::anyhow!("cannot build dummy hash: {e}"))?
             .to_string();
+        let (jobs, receiver) = sync_channel::<Job>(queue);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..concurrency.max(1) {
+            let receiver = receiver.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || work(&receiver))?;
+        }
         Ok(PasswordHasher {
             params,
-            workers: Arc::new(Semaphore::new(concurrency)),
-            admission: Arc::new(Semaphore::new(concurrency + queue)),
+            jobs,
             dummy_hash,
             verifications: AtomicU64::new(0),
         })
@@ -48,7 +58,7 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &Password) -> Result<String, Error> {
         let params = self.params.clone();
         let password = password.clone();
-        self.run(move || {
+        self.run(move |_| {
             argon2(params)
                 .hash_password(password.expose().as_bytes())
                 .map(|h| h.to_string())
@@ -63,15 +73,9 @@ impl PasswordHasher {
         let known = hash.is_some();
         let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
         let password = password.clone();
-        let params = self.params.clone();
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let matched = self
-            .run(move || match PasswordHash::new(&hash) {
-                Ok(parsed) => argon2(params)
-                    .verify_password(password.expose().as_bytes(), &parsed)
-                    .is_ok(),
-                Err(_) => false,
-            })
+            .run(move |memory| verify_with(memory, &hash, password.expose().as_bytes()))
             .await?;
         Ok(known && matched)
     }
@@ -83,24 +87,68 @@ impl PasswordHasher {
 
     async fn run<T: Send + 'static>(
         &self,
-        job: impl FnOnce() -> T + Send + 'static,
+        job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, Error> {
-        let _admitted = self
-            .admission
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| Error::HashingBusy)?;
-        let _worker = self
-            .workers
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| Error::Internal(e.into()))?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(job))
+        let boxed: Job = Box::new(move |memory| {
+            let _ = reply.send(span.in_scope(|| job(memory)));
+        });
+        match self.jobs.try_send(boxed) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(Error::HashingBusy),
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(Error::Internal(anyhow::anyhow!("hashing workers stopped")));
+            }
+        }
+        answer
             .await
-            .map_err(|e| Error::Internal(e.into()))
+            .map_err(|_| Error::Internal(anyhow::anyhow!("hashing job was dropped")))
     }
+}
+
+/// A worker: runs jobs until the hasher is dropped, reusing its memory.
+fn work(receiver: &Mutex<Receiver<Job>>) {
+    let mut memory = Vec::new();
+    loop {
+        let job = match receiver.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(&mut memory),
+            Err(_) => return,
+        }
+    }
+}
+
+/// Verifies against a PHC string, hashing into the worker's memory.
+fn verify_with(memory: &mut Vec<Block>, phc: &str, password: &[u8]) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else {
+        return false;
+    };
+    let Ok(version) = Version::try_from(parsed.version.unwrap_or(0x13)) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    memory.resize(params.block_count(), Block::default());
+    let argon = Argon2::new(algorithm, version, params);
+    let mut out = vec![0u8; expected.as_bytes().len()];
+    if argon
+        .hash_password_into_with_memory(password, salt.as_ref(), &mut out, &mut memory[..])
+        .is_err()
+    {
+        return false;
+    }
+    out.ct_eq(expected.as_bytes()).into()
 }
 
 fn argon2(params: Params) -> Argon2<'static> {
@@ -125,13 +173,30 @@ mod tests {
                 .unwrap()
         );
         assert!(!hasher.verify(&pw, None).await.unwrap());
+        assert!(!hasher.verify(&pw, Some("not a phc string")).await.unwrap());
     }
 
     #[tokio::test]
     async fn a_full_queue_fails_fast() {
-        let hasher = PasswordHasher::new(Params::default(), 1, 0).unwrap();
-        let _held = hasher.admission.clone().try_acquire_owned().unwrap();
+        let hasher = Arc::new(PasswordHasher::new(Params::default(), 1, 1).unwrap());
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = tokio::sync::oneshot::channel();
+        // One job occupies the only worker...
+        let worker = hasher.clone();
+        let blocking = tokio::spawn(async move {
+            worker
+                .run(move |_| {
+                    let _ = started_tx.send(());
+                    let _ = wait.recv();
+                })
+                .await
+        });
+        started.await.unwrap();
+        // ...and one waits in the only queue slot.
+        hasher.jobs.try_send(Box::new(|_| {})).unwrap();
         let err = hasher.verify(&Password::new("x".into()), None).await;
         assert!(matches!(err, Err(Error::HashingBusy)));
+        release.send(()).unwrap();
+        blocking.await.unwrap().unwrap();
     }
 }
