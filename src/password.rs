@@ -13,7 +13,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::PasswordHasher as _;
-use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq;
 
@@ -58,13 +58,8 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &Password) -> Result<String, Error> {
         let params = self.params.clone();
         let password = password.clone();
-        self.run(move |_| {
-            argon2(params)
-                .hash_password(password.expose().as_bytes())
-                .map(|h| h.to_string())
-                .map_err(|e| Error::Internal(anyhow::anyhow!("argon2 hash failed: {e}")))
-        })
-        .await?
+        self.run(move |memory| hash_with(memory, params, password.expose().as_bytes()))
+            .await?
     }
 
     /// Verifies `password` against `hash`, or against the dummy hash when
@@ -120,6 +115,28 @@ fn work(receiver: &Mutex<Receiver<Job>>) {
             Err(_) => return,
         }
     }
+}
+
+/// Hashes with a fresh 128-bit salt into the worker's memory; returns the
+/// PHC string.
+fn hash_with(memory: &mut Vec<Block>, params: Params, password: &[u8]) -> Result<String, Error> {
+    let fail = |what: &str| Error::Internal(anyhow::anyhow!("argon2 hash failed: {what}"));
+    let mut salt = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt);
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    memory.resize(params.block_count(), Block::default());
+    let params_string = ParamsString::try_from(&params).map_err(|e| fail(&e.to_string()))?;
+    argon2(params)
+        .hash_password_into_with_memory(password, &salt, &mut out, &mut memory[..])
+        .map_err(|e| fail(&e.to_string()))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: params_string,
+        salt: Some(Salt::new(&salt).map_err(|e| fail(&e.to_string()))?),
+        hash: Some(Output::new(&out).map_err(|e| fail(&e.to_string()))?),
+    };
+    Ok(phc.to_string())
 }
 
 /// Verifies against a PHC string, hashing into the worker's memory.
