@@ -16,6 +16,7 @@ pub struct Admin {
     hasher: Arc<PasswordHasher>,
     clock: Arc<dyn Clock>,
     settings: Arc<Settings>,
+    keys: Arc<super::KeyCache>,
 }
 
 impl Admin {
@@ -24,12 +25,14 @@ impl Admin {
         hasher: Arc<PasswordHasher>,
         clock: Arc<dyn Clock>,
         settings: Arc<Settings>,
+        keys: Arc<super::KeyCache>,
     ) -> Admin {
         Admin {
             store,
             hasher,
             clock,
             settings,
+            keys,
         }
     }
 
@@ -148,6 +151,8 @@ impl Admin {
             return Err(Error::KeyNotFound);
         }
         self.store.revoke_key(id, self.clock.now()).await?;
+        // Revocation takes effect on this node at once.
+        self.keys.clear();
         Ok(())
     }
 }

@@ -1,7 +1,9 @@
 //! API key authentication. Secrets are looked up by their SHA-256 and then
 //! compared in constant time; revoked keys never authenticate.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
 use crate::domain::{ApiKey, Error, Permission, Principal};
@@ -11,36 +13,89 @@ use crate::store::Store;
 /// Id of the key whose secret comes from `SESSIOND_BOOTSTRAP_ADMIN_KEY`.
 pub const BOOTSTRAP_KEY_ID: &str = "bootstrap-admin";
 
+/// How long a verified key is trusted without asking the database. A key
+/// revoked on this node stops at once; on other nodes within this time.
+const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+const KEY_CACHE_MAX: usize = 10_000;
+
+/// Verified keys by the SHA-256 of the presented credentials. Only
+/// successful checks are cached, so a wrong secret always reaches the
+/// database.
+#[derive(Default)]
+pub struct KeyCache(Mutex<HashMap<String, (Principal, Instant)>>);
+
+impl KeyCache {
+    fn get(&self, credential_hash: &str) -> Option<Principal> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(credential_hash)
+            .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(p, _)| p.clone())
+    }
+
+    fn put(&self, credential_hash: String, principal: &Principal) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= KEY_CACHE_MAX {
+            map.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
+            if map.len() >= KEY_CACHE_MAX {
+                map.clear();
+            }
+        }
+        map.insert(credential_hash, (principal.clone(), Instant::now()));
+    }
+
+    /// Forgets every cached key (after a revocation or a bootstrap reset).
+    pub fn clear(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
 pub struct Authenticator {
     store: Store,
     clock: Arc<dyn Clock>,
+    cache: Arc<KeyCache>,
 }
 
 impl Authenticator {
-    pub(super) fn new(store: Store, clock: Arc<dyn Clock>) -> Authenticator {
-        Authenticator { store, clock }
+    pub(super) fn new(store: Store, clock: Arc<dyn Clock>, cache: Arc<KeyCache>) -> Authenticator {
+        Authenticator {
+            store,
+            clock,
+            cache,
+        }
     }
 
     /// A bearer secret. `None` when no active key has it.
     pub async fn bearer(&self, secret: &str) -> Result<Option<Principal>, Error> {
-        let Some(stored) = self
-            .store
-            .find_key_by_secret_hash(&ids::hash_secret(secret))
-            .await?
-        else {
+        let hash = ids::hash_secret(secret);
+        if let Some(principal) = self.cache.get(&hash) {
+            return Ok(Some(principal));
+        }
+        let Some(stored) = self.store.find_key_by_secret_hash(&hash).await? else {
             return Ok(None);
         };
-        Ok(principal_if_valid(stored, secret))
+        let principal = principal_if_valid(stored, secret);
+        if let Some(p) = &principal {
+            self.cache.put(hash, p);
+        }
+        Ok(principal)
     }
 
     /// HTTP Basic: the key id as user name and its secret as password.
     pub async fn basic(&self, key_id: &str, secret: &str) -> Result<Option<Principal>, Error> {
+        let cache_key = format!("basic:{key_id}:{}", ids::hash_secret(secret));
+        if let Some(principal) = self.cache.get(&cache_key) {
+            return Ok(Some(principal));
+        }
         let Some(stored) = self.store.find_key(key_id).await? else {
             // Same hashing work as a known key, so timing says nothing.
             let _ = ids::secret_matches(secret, &ids::hash_secret(""));
             return Ok(None);
         };
-        Ok(principal_if_valid(stored, secret))
+        let principal = principal_if_valid(stored, secret);
+        if let Some(p) = &principal {
+            self.cache.put(cache_key, p);
+        }
+        Ok(principal)
     }
 
     /// Start-up key provisioning. With a configured secret, the bootstrap
@@ -58,6 +113,7 @@ impl Authenticator {
             self.store
                 .upsert_key(&key, &ids::hash_secret(secret))
                 .await?;
+            self.cache.clear();
             return Ok(None);
         }
         if self.store.count_keys().await? > 0 {

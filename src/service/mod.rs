@@ -7,7 +7,7 @@ mod checks;
 mod sessions;
 
 pub use admin::{Admin, cli_principal as admin_cli_principal};
-pub use auth::Authenticator;
+pub use auth::{Authenticator, KeyCache};
 pub use sessions::{Created, Details, Sessions, Updated};
 
 use std::sync::Arc;
@@ -90,6 +90,7 @@ impl Services {
         instance_id: String,
     ) -> Services {
         let settings = Arc::new(settings);
+        let keys = Arc::new(KeyCache::default());
         Services {
             sessions: Arc::new(Sessions::new(
                 store.clone(),
@@ -103,8 +104,9 @@ impl Services {
                 hasher.clone(),
                 clock.clone(),
                 settings.clone(),
+                keys.clone(),
             )),
-            auth: Arc::new(Authenticator::new(store.clone(), clock)),
+            auth: Arc::new(Authenticator::new(store.clone(), clock, keys)),
             store,
             settings,
             hasher,
