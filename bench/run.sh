@@ -75,7 +75,6 @@ else
 fi
 
 port=$("$bench_bin" free-port)
-echo "== sessiond on 127.0.0.1:$port ($backend, log in $work/server.log)" >&2
 SESSIOND_LISTEN="127.0.0.1:$port" \
 SESSIOND_DATABASE_URL="$server_db" \
 SESSIOND_BOOTSTRAP_ADMIN_KEY="$admin_key" \
@@ -83,14 +82,19 @@ SESSIOND_LOG=warn \
 SESSIOND_LOCKOUT_THRESHOLD=0 \
   "$server_bin" serve >"$work/server.log" 2>&1 &
 server_pid=$!
+echo "== sessiond on 127.0.0.1:$port, pid $server_pid ($backend, log in $work/server.log)" >&2
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ "$commit" != unknown ] && ! git diff --quiet HEAD -- . ':!bench/results' ':!bench/RESULTS.md' 2>/dev/null; then
   commit="$commit+changes"
 fi
-if [ "$smoke" = 1 ]; then
+# Smoke and partial (--only) runs keep their results out of bench/results.
+partial=0
+for arg in "${extra[@]}"; do case "$arg" in --only|--only=*) partial=1 ;; esac; done
+if [ "$smoke" = 1 ] || [ "$partial" = 1 ]; then
   out="$work/results.json"
-  mode=(--smoke)
+  mode=()
+  [ "$smoke" = 1 ] && mode=(--smoke)
 else
   mkdir -p bench/results
   out="bench/results/$backend-$(date -u +%Y%m%dT%H%M%SZ).json"
@@ -110,7 +114,11 @@ elif [ "$status" != 0 ]; then
   echo "== last lines of the server log" >&2
   tail -n 20 "$work/server.log" >&2
 fi
-if [ "$smoke" = 0 ] && [ -f "$out" ]; then
+if [ "$partial" = 1 ] && [ -f "$out" ]; then
+  kept="${TMPDIR:-/tmp}/sessiond-bench-partial-$backend-$(date -u +%Y%m%dT%H%M%SZ).json"
+  cp "$out" "$kept" && echo "partial results: $kept" >&2
+fi
+if [ "$smoke" = 0 ] && [ "$partial" = 0 ] && [ -f "$out" ]; then
   "$bench_bin" report --results bench/results --out bench/RESULTS.md
 fi
 exit "$status"

@@ -3,9 +3,10 @@
 //!
 //! - hash: argon2id verifies per second on every core, at the parameters
 //!   sessiond uses (`argon2::Params::default()`);
-//! - storage: `Store::insert_session` and `Store::find_session` (and the get
-//!   path's find + touch) called by 32 tasks, no HTTP, on a fresh database of
-//!   the same backend with the server's pool size.
+//! - storage: `Store::insert_session` and `Store::find_session` called by 32
+//!   tasks, no HTTP, on a fresh database of the same backend with the
+//!   server's pool size; plus, as diagnostics, the complete store work of one
+//!   request of some scenarios (key lookup, user lookup, touch).
 //!
 //! The framework ceiling (`GET /healthz` through the real server) is an
 //! ordinary HTTP scenario; see `runner.rs`.
@@ -16,17 +17,19 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
-use sessiond::domain::{ClientContext, Session, UserFactor};
+use sessiond::domain::{
+    ApiKey, ClientContext, LoginName, NewUser, Permission, Session, UserFactor,
+};
 use sessiond::store::Store;
 
 use crate::load::{self, Load, Outcome, Stats, Step, Worker};
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct HashCeiling {
     pub threads: usize,
     pub verifies: u64,
@@ -35,9 +38,47 @@ pub struct HashCeiling {
     /// Mean time of one verify on one thread.
     pub mean_ms: f64,
     pub params: String,
+    /// Diagnostic: the same hash computed into memory blocks each thread
+    /// allocated once (`hash_password_into_with_memory`), instead of a fresh
+    /// 19 MiB allocation per verify as `verify_password` does.
+    #[serde(default)]
+    pub reused_memory_per_sec: f64,
+    #[serde(default)]
+    pub reused_memory_mean_ms: f64,
 }
 
-/// argon2id verifies on one OS thread per core for `duration`.
+const PASSWORD: &[u8] = b"correct horse battery staple";
+
+/// Runs `verify` on one OS thread per core until `end`; returns the count.
+fn on_every_core<F>(end: Instant, make: impl Fn() -> anyhow::Result<F>) -> anyhow::Result<u64>
+where
+    F: FnMut() -> anyhow::Result<()> + Send + 'static,
+{
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut handles = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        let mut verify = make()?;
+        handles.push(std::thread::spawn(move || -> anyhow::Result<u64> {
+            let mut n = 0;
+            while Instant::now() < end {
+                verify()?;
+                n += 1;
+            }
+            Ok(n)
+        }));
+    }
+    let mut total = 0;
+    for handle in handles {
+        total += handle
+            .join()
+            .map_err(|_| anyhow::anyhow!("hash thread panicked"))??;
+    }
+    Ok(total)
+}
+
+/// argon2id verifies on one OS thread per core for `duration`, as sessiond
+/// runs them (`verify_password` on a PHC string); then, for the same time,
+/// the same work with memory allocated once per thread.
 pub fn hash(duration: Duration) -> anyhow::Result<HashCeiling> {
     let params = Params::default();
     let described = format!(
@@ -46,40 +87,47 @@ pub fn hash(duration: Duration) -> anyhow::Result<HashCeiling> {
         params.t_cost(),
         params.p_cost()
     );
-    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-    let phc = argon
-        .hash_password(b"correct horse battery staple")
+    let argon = || Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let phc = argon()
+        .hash_password(PASSWORD)
         .map_err(|e| anyhow::anyhow!("argon2 hash failed: {e}"))?
         .to_string();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+
     let start = Instant::now();
-    let end = start + duration;
-    let handles: Vec<_> = (0..threads)
-        .map(|_| {
-            let phc = phc.clone();
-            let params = params.clone();
-            std::thread::spawn(move || -> anyhow::Result<u64> {
-                let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-                let parsed =
-                    PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("bad PHC string: {e}"))?;
-                let mut n = 0;
-                while Instant::now() < end {
-                    argon
-                        .verify_password(b"correct horse battery staple", &parsed)
-                        .map_err(|e| anyhow::anyhow!("argon2 verify failed: {e}"))?;
-                    n += 1;
-                }
-                Ok(n)
-            })
+    let verifies = on_every_core(start + duration, || {
+        let argon = argon();
+        let phc = phc.clone();
+        Ok(move || {
+            let parsed =
+                PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("bad PHC string: {e}"))?;
+            argon
+                .verify_password(PASSWORD, &parsed)
+                .map_err(|e| anyhow::anyhow!("argon2 verify failed: {e}"))
         })
-        .collect();
-    let mut verifies = 0;
-    for handle in handles {
-        verifies += handle
-            .join()
-            .map_err(|_| anyhow::anyhow!("hash thread panicked"))??;
-    }
+    })?;
     let secs = start.elapsed().as_secs_f64();
+
+    let salt = *b"sessiond-bench-salt!";
+    let mut expected = [0u8; 32];
+    argon()
+        .hash_password_into(PASSWORD, &salt, &mut expected)
+        .map_err(|e| anyhow::anyhow!("argon2 hash failed: {e}"))?;
+    let start2 = Instant::now();
+    let reused = on_every_core(start2 + duration, || {
+        let argon = argon();
+        let mut blocks = vec![Block::default(); params.block_count()];
+        Ok(move || {
+            let mut out = [0u8; 32];
+            argon
+                .hash_password_into_with_memory(PASSWORD, &salt, &mut out, &mut blocks[..])
+                .map_err(|e| anyhow::anyhow!("argon2 hash failed: {e}"))?;
+            anyhow::ensure!(out == expected, "argon2 output differs");
+            Ok(())
+        })
+    })?;
+    let secs2 = start2.elapsed().as_secs_f64();
+
     Ok(HashCeiling {
         threads,
         verifies,
@@ -87,61 +135,119 @@ pub fn hash(duration: Duration) -> anyhow::Result<HashCeiling> {
         verifies_per_sec: verifies as f64 / secs,
         mean_ms: secs * 1000.0 * threads as f64 / verifies.max(1) as f64,
         params: described,
+        reused_memory_per_sec: reused as f64 / secs2,
+        reused_memory_mean_ms: secs2 * 1000.0 * threads as f64 / reused.max(1) as f64,
     })
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct StorageCeiling {
     pub pool_size: u32,
     /// `insert_session` of a user-checked session without metadata.
     pub inserts: Stats,
     /// `find_session` (session row + metadata) of a random inserted id.
     pub lookups: Stats,
-    /// What a get with token costs the store: `find_session` then
-    /// `touch_session` (a conditional UPDATE of last_access_at).
-    pub lookup_touch: Stats,
+    /// Diagnostics: the whole store work of one request of a scenario, so
+    /// that HTTP and serialization costs can be told from store costs.
+    pub paths: Vec<StorePath>,
 }
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StorePath {
+    pub name: String,
+    /// The scenarios (keys, space-separated) whose store work this is.
+    pub scenario: String,
+    pub stats: Stats,
+}
+
+/// The store calls one step makes.
+#[derive(Clone, Copy)]
+struct Calls {
+    /// `find_key_by_secret_hash`, as every authenticated request does.
+    key: bool,
+    /// `find_user_by_login_name`, as a user check does.
+    user: bool,
+    /// `touch_session` after the lookup, as a get with token does.
+    touch: bool,
+    /// One metadata entry on inserted sessions, as an OAM create with one
+    /// user attribute has.
+    metadata: bool,
+}
+
+const BARE: Calls = Calls {
+    key: false,
+    user: false,
+    touch: false,
+    metadata: false,
+};
 
 enum StoreOp {
     Insert { ids: Vec<String> },
-    Lookup { ids: Arc<Vec<String>>, touch: bool },
+    Lookup { ids: Arc<Vec<String>> },
 }
 
 struct StoreWorker {
     store: Store,
     rng: SmallRng,
+    calls: Calls,
+    key_hash: Arc<String>,
     op: StoreOp,
+}
+
+impl StoreWorker {
+    async fn call(&mut self) -> Result<(), String> {
+        if self.calls.key {
+            match self.store.find_key_by_secret_hash(&self.key_hash).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return Err("bench key not found".into()),
+                Err(e) => return Err(format!("find_key_by_secret_hash: {e}")),
+            }
+        }
+        if self.calls.user {
+            match self.store.find_user_by_login_name("user0").await {
+                Ok(Some(_)) => {}
+                Ok(None) => return Err("user0 not found".into()),
+                Err(e) => return Err(format!("find_user_by_login_name: {e}")),
+            }
+        }
+        match &mut self.op {
+            StoreOp::Insert { ids } => {
+                let mut session = new_session();
+                if self.calls.metadata {
+                    session.metadata.insert("a".to_owned(), b"v".to_vec());
+                }
+                self.store
+                    .insert_session(&session)
+                    .await
+                    .map_err(|e| format!("insert_session: {e}"))?;
+                ids.push(session.id);
+            }
+            StoreOp::Lookup { ids } => {
+                let id = &ids[self.rng.random_range(0..ids.len())];
+                match self.store.find_session(id).await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => return Err(format!("session {id} not found")),
+                    Err(e) => return Err(format!("find_session: {e}")),
+                }
+                if self.calls.touch {
+                    self.store
+                        .touch_session(id, now())
+                        .await
+                        .map_err(|e| format!("touch_session: {e}"))?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl Worker for StoreWorker {
     async fn step(&mut self) -> Step {
-        let outcome = match &mut self.op {
-            StoreOp::Insert { ids } => {
-                let session = new_session();
-                let id = session.id.clone();
-                match self.store.insert_session(&session).await {
-                    Ok(()) => {
-                        ids.push(id);
-                        Outcome::Ok
-                    }
-                    Err(e) => Outcome::Failed(format!("insert_session: {e}")),
-                }
-            }
-            StoreOp::Lookup { ids, touch } => {
-                let id = &ids[self.rng.random_range(0..ids.len())];
-                match self.store.find_session(id).await {
-                    Ok(Some(_)) if !*touch => Outcome::Ok,
-                    Ok(Some(_)) => match self.store.touch_session(id, now()).await {
-                        Ok(()) => Outcome::Ok,
-                        Err(e) => Outcome::Failed(format!("touch_session: {e}")),
-                    },
-                    Ok(None) => Outcome::Failed(format!("session {id} not found")),
-                    Err(e) => Outcome::Failed(format!("find_session: {e}")),
-                }
-            }
-        };
-        outcome.into()
+        match self.call().await {
+            Ok(()) => Outcome::Ok.into(),
+            Err(e) => Outcome::Failed(e).into(),
+        }
     }
 }
 
@@ -179,27 +285,61 @@ fn new_session() -> Session {
     }
 }
 
-/// Inserts, then lookups, then lookups with touch, each for `load`.
+/// A key and a user, for the request-path diagnostics. Returns the key's
+/// secret hash.
+async fn provision(store: &Store) -> anyhow::Result<String> {
+    let now = now();
+    let secret_hash = sessiond::ids::hash_secret(&sessiond::ids::new_secret());
+    let key = ApiKey {
+        id: "bench-key".to_owned(),
+        name: "bench".to_owned(),
+        permissions: Permission::ALL.into_iter().collect(),
+        created_at: now,
+        revoked_at: None,
+    };
+    store
+        .insert_key(&key, &secret_hash)
+        .await
+        .context("cannot create the storage ceiling's key")?;
+    let user = NewUser {
+        login_name: LoginName::parse("user0").context("bad login name")?,
+        display_name: "user0".to_owned(),
+        password_hash: "unused".to_owned(),
+    };
+    store
+        .insert_user(&user, "bench-user", "UserIdentityStore", now)
+        .await
+        .context("cannot create the storage ceiling's user")?;
+    Ok(secret_hash)
+}
+
+/// Opens the store as the server does (`Store::open`: on SQLite a one-
+/// connection writer pool plus a reader pool of `pool_size`), then measures
+/// inserts, lookups and the request-path diagnostics, each for `load`.
 pub async fn storage(
     url: &str,
     pool_size: u32,
     concurrency: usize,
     load: Load,
 ) -> anyhow::Result<StorageCeiling> {
-    let db = sessiond::store::connect(url, pool_size, None)
+    let store = Store::open(url, pool_size, None)
         .await
         .context("cannot open the storage-ceiling database")?;
-    let store = Store::new(db);
-    let worker = |i: usize, op: StoreOp| StoreWorker {
-        store: store.clone(),
-        rng: SmallRng::seed_from_u64(i as u64),
-        op,
+    let key_hash = Arc::new(provision(&store).await?);
+    let workers = |calls: Calls, op: &dyn Fn() -> StoreOp| -> Vec<StoreWorker> {
+        (0..concurrency)
+            .map(|i| StoreWorker {
+                store: store.clone(),
+                rng: SmallRng::seed_from_u64(i as u64),
+                calls,
+                key_hash: key_hash.clone(),
+                op: op(),
+            })
+            .collect()
     };
+    let insert = || StoreOp::Insert { ids: Vec::new() };
 
-    let inserters = (0..concurrency)
-        .map(|i| worker(i, StoreOp::Insert { ids: Vec::new() }))
-        .collect();
-    let (inserts, done) = load::run(inserters, load, &[]).await?;
+    let (inserts, done) = load::run(workers(BARE, &insert), load, &[]).await?;
     let ids: Vec<String> = done
         .into_iter()
         .flat_map(|w| match w.op {
@@ -209,24 +349,70 @@ pub async fn storage(
         .collect();
     anyhow::ensure!(!ids.is_empty(), "the storage ceiling inserted nothing");
     let ids = Arc::new(ids);
+    let lookup = || StoreOp::Lookup { ids: ids.clone() };
+    let (lookups, _) = load::run(workers(BARE, &lookup), load, &[]).await?;
 
-    let mut results = Vec::new();
-    for touch in [false, true] {
-        let readers = (0..concurrency)
-            .map(|i| {
-                let ids = ids.clone();
-                worker(i, StoreOp::Lookup { ids, touch })
-            })
-            .collect();
-        results.push(load::run(readers, load, &[]).await?.0);
+    let mut paths = Vec::new();
+    for (name, scenario, calls, is_insert) in [
+        (
+            "find + touch",
+            "",
+            Calls {
+                touch: true,
+                ..BARE
+            },
+            false,
+        ),
+        (
+            "key + find",
+            "oam_get get_no_touch",
+            Calls { key: true, ..BARE },
+            false,
+        ),
+        (
+            "key + find + touch",
+            "get",
+            Calls {
+                key: true,
+                touch: true,
+                ..BARE
+            },
+            false,
+        ),
+        (
+            "key + user + insert",
+            "create_user",
+            Calls {
+                key: true,
+                user: true,
+                ..BARE
+            },
+            true,
+        ),
+        (
+            "key + user + insert with 1 metadata entry",
+            "oam_create",
+            Calls {
+                key: true,
+                user: true,
+                metadata: true,
+                ..BARE
+            },
+            true,
+        ),
+    ] {
+        let op: &dyn Fn() -> StoreOp = if is_insert { &insert } else { &lookup };
+        let (stats, _) = load::run(workers(calls, op), load, &[]).await?;
+        paths.push(StorePath {
+            name: name.to_owned(),
+            scenario: scenario.to_owned(),
+            stats,
+        });
     }
-    let lookup_touch = results.pop().unwrap_or_default();
-    let lookups = results.pop().unwrap_or_default();
-    store.connection().clone().close().await.ok();
     Ok(StorageCeiling {
         pool_size,
         inserts,
         lookups,
-        lookup_touch,
+        paths,
     })
 }

@@ -8,6 +8,9 @@ pub struct Machine {
     pub cpu_model: String,
     pub memory_mib: u64,
     pub kernel: String,
+    /// 1-minute load average when the run started: anything well above 0
+    /// means other work shared the cores.
+    pub load_average_1m: f64,
 }
 
 pub fn describe() -> Machine {
@@ -23,11 +26,20 @@ pub fn describe() -> Machine {
         .map(|s| s.trim().to_owned())
         .unwrap_or_else(|_| "unknown".to_owned());
     Machine {
+        load_average_1m: load_average(),
         cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
         cpu_model,
         memory_mib,
         kernel,
     }
+}
+
+/// The 1-minute load average, 0 when unknown.
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// A `Name:   123 kB` field of a /proc status-style file, in KiB.

@@ -31,7 +31,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run every ceiling and scenario against a running server.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Regenerate RESULTS.md from the results files.
     Report {
         #[arg(long, default_value = "bench/results")]
@@ -96,12 +96,18 @@ struct RunArgs {
     #[arg(long)]
     base_sessions: Option<usize>,
     /// Sessions in the database for the large size, reached by bulk
-    /// seeding (default 1000000; smoke 5000).
+    /// seeding (default 1000000; smoke 5000); 0 skips the large size and
+    /// the deletes.
     #[arg(long)]
     scale_sessions: Option<u64>,
     /// The server's database pool size; the storage ceiling uses the same.
     #[arg(long, env = "SESSIOND_DATABASE_MAX_CONNECTIONS", default_value_t = 8)]
     pool_size: u32,
+    /// Run only these scenarios (comma-separated keys as in the results
+    /// file, e.g. `get,oam_get`; `ceilings` for the ceilings). Seeding still
+    /// happens; the results are marked partial and left out of RESULTS.md.
+    #[arg(long, value_delimiter = ',')]
+    only: Option<Vec<String>>,
     /// Commit of the code under test, recorded in the results.
     #[arg(long, default_value = "unknown")]
     commit: String,
@@ -130,7 +136,12 @@ impl RunArgs {
                 sessiond::store::Backend::Postgres => "postgres",
             }
             .to_owned(),
-            mode: if smoke { "smoke" } else { "full" }.to_owned(),
+            mode: match (smoke, &self.only) {
+                (_, Some(_)) => "partial",
+                (true, None) => "smoke",
+                (false, None) => "full",
+            }
+            .to_owned(),
             commit: self.commit,
             concurrency: self
                 .concurrency
@@ -149,6 +160,7 @@ impl RunArgs {
                 .scale_sessions
                 .unwrap_or(if smoke { 5_000 } else { 1_000_000 }),
             pool_size: self.pool_size,
+            only: self.only,
         })
     }
 }

@@ -107,7 +107,7 @@ fn ceiling_of(run: &Results, key: &str) -> Option<(&'static str, f64)> {
     match key {
         "create_password" => Some(("hash", c.hash.verifies_per_sec)),
         "create" | "create_user" | "oam_create" => Some(("store inserts", c.storage.inserts.rps)),
-        "get" | "oam_get" => Some(("store lookups", c.storage.lookups.rps)),
+        "get" | "get_no_touch" | "oam_get" => Some(("store lookups", c.storage.lookups.rps)),
         _ => None,
     }
 }
@@ -123,13 +123,15 @@ fn render(md: &mut String, run: &Results) {
     );
     let _ = writeln!(
         md,
-        "Machine: {} cores, {}, {} MiB, Linux {}; load generator on the same cores. \
-         Commit `{}`. Concurrency {}, {} s per scenario after {} s warm-up; \
+        "Machine: {} cores, {}, {} MiB, Linux {}, load average {:.2} at the start and {:.2} \
+         at the end; load generator on the same cores. Commit `{}`. Concurrency {}, {} s per scenario after {} s warm-up; \
          database pool {} (server and storage ceiling).\n",
         m.cores,
         m.cpu_model,
         m.memory_mib,
         m.kernel,
+        m.load_average_1m,
+        run.load_average_end,
         s.commit,
         s.concurrency,
         s.duration_secs,
@@ -147,15 +149,28 @@ fn render(md: &mut String, run: &Results) {
         rate(c.hash.verifies_per_sec),
         ms(c.hash.mean_ms)
     );
-    for (name, st) in [
-        ("store: `insert_session`", &c.storage.inserts),
-        ("store: `find_session`", &c.storage.lookups),
-        (
-            "store: `find_session` + `touch_session`",
-            &c.storage.lookup_touch,
-        ),
-        ("framework: `GET /healthz`", &c.framework),
-    ] {
+    let mut rows = vec![
+        ("store: `insert_session`".to_owned(), &c.storage.inserts),
+        ("store: `find_session`".to_owned(), &c.storage.lookups),
+        ("framework: `GET /healthz`".to_owned(), &c.framework),
+    ];
+    for p in &c.storage.paths {
+        let of = if p.scenario.is_empty() {
+            String::new()
+        } else {
+            format!(" (the store work of {})", p.scenario.replace(' ', ", "))
+        };
+        rows.push((format!("diagnostic, store path: {}{of}", p.name), &p.stats));
+    }
+    if c.hash.reused_memory_per_sec > 0.0 {
+        let _ = writeln!(
+            md,
+            "| diagnostic, hash with memory allocated once per thread | {} | {} (mean) | |",
+            rate(c.hash.reused_memory_per_sec),
+            ms(c.hash.reused_memory_mean_ms)
+        );
+    }
+    for (name, st) in rows {
         let _ = writeln!(
             md,
             "| {name} | {} | {} | {} |",
@@ -167,24 +182,37 @@ fn render(md: &mut String, run: &Results) {
 
     md.push_str(
         "\n### Scenarios\n\n| scenario | sessions | req/s | p50 ms | p99 ms | p99/p50 | errors | \
-         vs ceiling | vs framework |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         vs ceiling | vs framework | server RSS after |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for sc in &run.scenarios {
         let Some(st) = &sc.stats else {
             let _ = writeln!(
                 md,
-                "| {} | | unavailable: {} | | | | | | |",
+                "| {} | | unavailable: {} | | | | | | | |",
                 sc.title,
                 sc.unavailable.as_deref().unwrap_or("?")
             );
             continue;
         };
-        let vs = ceiling_of(run, &sc.key)
+        let mut vs = ceiling_of(run, &sc.key)
             .map(|(name, ops)| format!("{} of {name}", pct(st.rps / ops)))
             .unwrap_or_default();
+        if let Some(p) = c
+            .storage
+            .paths
+            .iter()
+            .find(|p| p.scenario.split_whitespace().any(|k| k == sc.key))
+            && sc.phase != "scale"
+        {
+            vs.push_str(&format!(
+                "; {} of its store path",
+                pct(st.rps / p.stats.rps)
+            ));
+        }
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {:.1} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {:.1} | {} | {} | {} | {} |",
             sc.title,
             sessions(sc.sessions),
             rate(st.rps),
@@ -193,12 +221,15 @@ fn render(md: &mut String, run: &Results) {
             st.p99_ms / st.p50_ms.max(1e-9),
             errors(st),
             vs,
-            pct(st.rps / c.framework.rps.max(1e-9))
+            pct(st.rps / c.framework.rps.max(1e-9)),
+            sc.server_rss_kib
+                .map(|k| format!("{:.0} MiB", mib(k)))
+                .unwrap_or_default()
         );
         for k in &st.kinds {
             let _ = writeln!(
                 md,
-                "| &nbsp;&nbsp;↳ {} | | {} | {} | {} | {:.1} | | | |",
+                "| &nbsp;&nbsp;↳ {} | | {} | {} | {} | {:.1} | | | | |",
                 k.name,
                 rate(k.rps),
                 ms(k.p50_ms),

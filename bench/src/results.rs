@@ -11,11 +11,15 @@ use crate::machine::Machine;
 pub struct Results {
     /// RFC 3339, UTC, when the run started.
     pub date: String,
-    /// "full" or "smoke".
+    /// "full", "smoke" or "partial" (`--only`).
     pub mode: String,
     /// "sqlite" or "postgres".
     pub backend: String,
     pub machine: Machine,
+    /// 1-minute load average when the run ended (the run itself adds about
+    /// 2-3 on two cores; more means other work ran at the same time).
+    #[serde(default)]
+    pub load_average_end: f64,
     pub settings: Settings,
     pub ceilings: Ceilings,
     pub scenarios: Vec<ScenarioResult>,
@@ -37,7 +41,7 @@ pub struct Settings {
     pub commit: String,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Ceilings {
     pub hash: HashCeiling,
     pub storage: StorageCeiling,
@@ -57,6 +61,8 @@ pub struct ScenarioResult {
     pub phase: String,
     /// Sessions in the database when the scenario started.
     pub sessions: u64,
+    /// The server's resident memory right after the scenario.
+    pub server_rss_kib: Option<u64>,
     /// Why the scenario could not run (e.g. the OAM routes answer 404).
     pub unavailable: Option<String>,
     pub stats: Option<Stats>,
@@ -103,7 +109,9 @@ impl Results {
         check("framework ceiling", &self.ceilings.framework);
         check("storage inserts", &self.ceilings.storage.inserts);
         check("storage lookups", &self.ceilings.storage.lookups);
-        check("storage lookup+touch", &self.ceilings.storage.lookup_touch);
+        for path in &self.ceilings.storage.paths {
+            check(&format!("store path {}", path.name), &path.stats);
+        }
         for s in &self.scenarios {
             if let Some(stats) = &s.stats {
                 check(&s.title, stats);

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait};
 use serde_json::json;
 
 use crate::bulk::{self, BulkPool};
@@ -36,6 +36,9 @@ pub struct RunConfig {
     pub base_sessions: usize,
     pub scale_sessions: u64,
     pub pool_size: u32,
+    /// When set, only these scenarios (by key) and, with "ceilings", the
+    /// ceilings run; seeding still happens. For profiling one scenario.
+    pub only: Option<Vec<String>>,
 }
 
 struct Runner {
@@ -48,6 +51,13 @@ struct Runner {
 pub async fn run(cfg: RunConfig) -> anyhow::Result<Results> {
     let date = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let target = Target::new(cfg.addr, &cfg.admin_key);
+    let machine = machine::describe();
+    if machine.load_average_1m > 0.5 {
+        eprintln!(
+            "warning: load average {:.2} before the run; other work on this machine will skew the figures",
+            machine.load_average_1m
+        );
+    }
     wait_ready(&target).await?;
     let db = sessiond::store::connect(&cfg.server_db_url, 2, None)
         .await
@@ -65,7 +75,8 @@ pub async fn run(cfg: RunConfig) -> anyhow::Result<Results> {
         date,
         mode: cfg.mode.clone(),
         backend: cfg.backend.clone(),
-        machine: machine::describe(),
+        machine,
+        load_average_end: machine::load_average(),
         settings: Settings {
             concurrency: cfg.concurrency,
             duration_secs: cfg.load.duration.as_secs_f64(),
@@ -97,10 +108,32 @@ async fn wait_ready(target: &Target) -> anyhow::Result<()> {
 }
 
 impl Runner {
+    fn selected(&self, key: &str) -> bool {
+        self.cfg
+            .only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|k| k == key))
+    }
+
     fn workers(&self, target: &Target, mut op: impl FnMut(usize) -> Op) -> Vec<HttpWorker> {
         (0..self.cfg.concurrency)
             .map(|w| HttpWorker::new(target, 1000 + w as u64, op(w)))
             .collect()
+    }
+
+    /// PostgreSQL: current planner statistics before every scenario, as
+    /// autovacuum keeps them in a long-running deployment. Without this the
+    /// tables the benchmark has just filled are never analyzed (autovacuum
+    /// wakes once a minute) and plans depend on the run's timing. SQLite is
+    /// left as sessiond leaves it: it never runs ANALYZE.
+    async fn refresh_statistics(&self) -> anyhow::Result<()> {
+        if self.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            self.db
+                .execute_unprepared("ANALYZE")
+                .await
+                .context("ANALYZE failed")?;
+        }
+        Ok(())
     }
 
     async fn count_sessions(&self) -> anyhow::Result<u64> {
@@ -120,15 +153,25 @@ impl Runner {
         workers: Vec<HttpWorker>,
         kinds: &[&str],
     ) -> anyhow::Result<()> {
+        if !self.selected(key) {
+            return Ok(());
+        }
+        self.refresh_statistics().await?;
         let sessions = self.count_sessions().await?;
         let (stats, _) = load::run(workers, self.cfg.load, kinds).await?;
         print_line(title, sessions, &stats);
+        let server_rss_kib = self
+            .cfg
+            .server_pid
+            .and_then(|pid| machine::rss(pid).ok())
+            .map(|r| r.rss_kib);
         self.scenarios.push(ScenarioResult {
             key: key.to_owned(),
             title: title.to_owned(),
             api: api.to_owned(),
             phase: phase.to_owned(),
             sessions,
+            server_rss_kib,
             unavailable: None,
             stats: Some(stats),
         });
@@ -143,12 +186,16 @@ impl Runner {
             api: "oam".to_owned(),
             phase: String::new(),
             sessions: 0,
+            server_rss_kib: None,
             unavailable: Some(reason.to_owned()),
             stats: None,
         });
     }
 
     async fn ceilings(&mut self) -> anyhow::Result<Ceilings> {
+        if !self.selected("ceilings") {
+            return Ok(Ceilings::default());
+        }
         let load = self.cfg.load;
         eprintln!("== ceilings");
         let hash = tokio::task::spawn_blocking(move || ceilings::hash(load.warmup + load.duration))
@@ -157,6 +204,12 @@ impl Runner {
         eprintln!(
             "  {:<44} {:>9.1} verifies/s on {} threads ({:.1} ms each)",
             "hash ceiling", hash.verifies_per_sec, hash.threads, hash.mean_ms
+        );
+        eprintln!(
+            "  {:<44} {:>9.1} verifies/s ({:.1} ms each)",
+            "hash, memory allocated once per thread",
+            hash.reused_memory_per_sec,
+            hash.reused_memory_mean_ms
         );
         let storage = ceilings::storage(
             &self.cfg.storage_db_url,
@@ -167,7 +220,9 @@ impl Runner {
         .await?;
         print_line("storage ceiling: insert_session", 0, &storage.inserts);
         print_line("storage ceiling: find_session", 0, &storage.lookups);
-        print_line("storage ceiling: find + touch", 0, &storage.lookup_touch);
+        for path in &storage.paths {
+            print_line(&format!("store path: {}", path.name), 0, &path.stats);
+        }
         let workers = self.workers(&self.target, |_| Op::Get {
             path: "/healthz",
             expect: 200,
@@ -268,12 +323,25 @@ impl Runner {
         .await?;
 
         let oam_available = self.oam(n_users).await?;
-        let memory = self.mixed(&base_pool, n_users).await?;
+        let memory = if self.selected("mixed") {
+            self.mixed(&base_pool, n_users).await?
+        } else {
+            None
+        };
 
         let scale = self.cfg.scale_sessions;
+        if scale == 0
+            || !["get", "get_no_touch", "search_ids", "delete", "oam_delete"]
+                .iter()
+                .any(|k| self.selected(k))
+        {
+            return Ok((memory, None));
+        }
         eprintln!("== bulk load to {scale} sessions");
-        // At least enough rows for both delete scenarios.
-        let delete_rows = (conc as u64 * 20_000).min(400_000);
+        // At least enough rows for both delete scenarios, at up to 8000
+        // deletes/s each.
+        let secs = (self.cfg.load.warmup + self.cfg.load.duration).as_secs_f64();
+        let delete_rows = 2 * (8000.0 * secs).ceil() as u64;
         let current = self.count_sessions().await?;
         let target_total = scale.max(current + delete_rows);
         let (pool, report) = bulk::fill(&self.db, &users, target_total, rand::random()).await?;
@@ -292,9 +360,21 @@ impl Runner {
 
     /// Get with token and search by ids over `pool`.
     async fn reads(&mut self, phase: &str, pool: &Arc<SessionPool>) -> anyhow::Result<()> {
-        let workers = self.workers(&self.target, |_| Op::GetWithToken { pool: pool.clone() });
-        self.measure("get", "get with token", "zitadel", phase, workers, &[])
-            .await?;
+        for (key, title, with_token) in [
+            ("get", "get with token", true),
+            (
+                "get_no_touch",
+                "diagnostic: get without token (no touch)",
+                false,
+            ),
+        ] {
+            let workers = self.workers(&self.target, |_| Op::GetSession {
+                pool: pool.clone(),
+                with_token,
+            });
+            self.measure(key, title, "zitadel", phase, workers, &[])
+                .await?;
+        }
         let workers = self.workers(&self.target, |_| Op::SearchIds {
             pool: pool.clone(),
             ids_per_query: 10,
@@ -355,6 +435,9 @@ impl Runner {
         self.measure(SCENARIOS[0].0, SCENARIOS[0].1, "oam", "", workers, &[])
             .await?;
 
+        if !self.selected("oam_get") {
+            return self.oam_search(n_users).await;
+        }
         let seeded = (self.cfg.base_sessions / 10).max(10);
         let bodies = (0..seeded)
             .map(|i| json!({"userId": seed::login_name(i % n_users)}))
@@ -376,7 +459,10 @@ impl Runner {
         let workers = self.workers(&self.target, |_| Op::OamGet { ids: ids.clone() });
         self.measure(SCENARIOS[1].0, SCENARIOS[1].1, "oam", "", workers, &[])
             .await?;
+        self.oam_search(n_users).await
+    }
 
+    async fn oam_search(&mut self, n_users: usize) -> anyhow::Result<bool> {
         let bodies = scenarios::oam_search_bodies(n_users);
         let workers = self.workers(&self.target, |w| Op::Post {
             path: "/oam/services/rest/access/api/v1/sessions",
@@ -384,7 +470,7 @@ impl Runner {
             next: w,
             expect: 200,
         });
-        self.measure(SCENARIOS[2].0, SCENARIOS[2].1, "oam", "", workers, &[])
+        self.measure("oam_search", "OAM search by user", "oam", "", workers, &[])
             .await?;
         Ok(true)
     }
@@ -403,7 +489,13 @@ impl Runner {
             .enumerate()
             .map(|(w, sessions)| {
                 let mix = vec![
-                    (70, Op::GetWithToken { pool: pool.clone() }),
+                    (
+                        70,
+                        Op::GetSession {
+                            pool: pool.clone(),
+                            with_token: true,
+                        },
+                    ),
                     (
                         20,
                         Op::SetMetadata {
@@ -503,6 +595,16 @@ fn sample_rss(pid: u32) -> (Arc<AtomicBool>, Arc<AtomicU64>) {
 }
 
 fn print_line(title: &str, sessions: u64, s: &Stats) {
+    print_main_line(title, sessions, s);
+    for k in &s.kinds {
+        eprintln!(
+            "    {:<42} {:>9.1} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms",
+            k.name, k.rps, k.p50_ms, k.p99_ms
+        );
+    }
+}
+
+fn print_main_line(title: &str, sessions: u64, s: &Stats) {
     let at = if sessions > 0 {
         format!(" @{sessions}")
     } else {

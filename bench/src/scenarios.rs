@@ -81,8 +81,11 @@ pub enum Op {
         next: usize,
         expect: u16,
     },
-    GetWithToken {
+    /// ZITADEL get of a random pooled session: with its token (which
+    /// records the access), or without (the admin key's `session.read`).
+    GetSession {
         pool: Arc<SessionPool>,
+        with_token: bool,
     },
     /// Rotates through the worker's own sessions, keeping each new token.
     SetMetadata {
@@ -184,9 +187,13 @@ async fn call(op: &mut Op, client: &mut Client, rng: &mut SmallRng) -> Outcome {
                 Err(e) => e.into(),
             }
         }
-        Op::GetWithToken { pool } => {
+        Op::GetSession { pool, with_token } => {
             let (id, token) = pool.pick(rng);
-            let path = format!("{}/{id}?sessionToken={token}", seed::ZITADEL_SESSIONS);
+            let path = if *with_token {
+                format!("{}/{id}?sessionToken={token}", seed::ZITADEL_SESSIONS)
+            } else {
+                format!("{}/{id}", seed::ZITADEL_SESSIONS)
+            };
             match client.get(&path).await {
                 Ok(r) => Outcome::expect_status(&r, 200),
                 Err(e) => e.into(),
