@@ -33,10 +33,21 @@ done
 if [ "$smoke" = 1 ]; then profile="${BENCH_PROFILE:-dev}"; else profile="${BENCH_PROFILE:-release}"; fi
 case "$profile" in dev) out_dir=debug ;; *) out_dir="$profile" ;; esac
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
-echo "== build ($profile)" >&2
-cargo build --quiet --profile "$profile" -p sessiond --bin sessiond -p sessiond-bench --bin sessiond-bench
 server_bin="$target_dir/$out_dir/sessiond"
 bench_bin="$target_dir/$out_dir/sessiond-bench"
+stamp() { stat -c %Y "$server_bin" "$bench_bin" 2>/dev/null || true; }
+before=$(stamp)
+echo "== build ($profile)" >&2
+cargo build --quiet --profile "$profile" -p sessiond --bin sessiond -p sessiond-bench --bin sessiond-bench
+# A full run right after compiling would start on cores still busy with the
+# build's tail and a high load average: give it up to 90 s to settle.
+if [ "$smoke" = 0 ] && [ "$(stamp)" != "$before" ]; then
+  echo "== waiting for the build's load to settle" >&2
+  for _ in $(seq 1 18); do
+    awk '{ exit !($1 < 0.8) }' /proc/loadavg && break
+    sleep 5
+  done
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sessiond-bench.XXXXXX")
 server_pid=""

@@ -207,9 +207,9 @@ impl Runner {
         );
         eprintln!(
             "  {:<44} {:>9.1} verifies/s ({:.1} ms each)",
-            "hash, memory allocated once per thread",
-            hash.reused_memory_per_sec,
-            hash.reused_memory_mean_ms
+            "hash, verify_password allocating per call",
+            hash.allocating_per_sec,
+            hash.allocating_mean_ms
         );
         let storage = ceilings::storage(
             &self.cfg.storage_db_url,
