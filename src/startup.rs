@@ -84,6 +84,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             i64::try_from(config.purge_after_minutes).unwrap_or(i64::MAX / 60_000),
         ),
     ));
+    let access_writer = tokio::spawn(
+        services
+            .accesses
+            .clone()
+            .flush_periodically(ACCESS_FLUSH_INTERVAL),
+    );
+    let accesses = services.accesses.clone();
     let served = poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
             crate::api::routes(services),
@@ -93,8 +100,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .context("server failed");
     purger.abort();
+    access_writer.abort();
+    // Accesses recorded by the last requests are written before exit.
+    if let Err(err) = accesses.flush().await {
+        tracing::warn!(error = ?err, "writing the last session accesses failed");
+    }
     served
 }
+
+/// How often recorded token uses are written to the store: the longest
+/// another node may see a session's last access late.
+const ACCESS_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Purges ended sessions every five minutes. Every node may run it; the
 /// deletes are idempotent.

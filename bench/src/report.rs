@@ -111,7 +111,15 @@ fn ceiling_of(run: &Results, key: &str) -> Option<(&'static str, f64)> {
     let c = &run.ceilings;
     match key {
         "create_password" => Some(("hash", c.hash.verifies_per_sec)),
-        "create" | "create_user" | "oam_create" => Some(("store inserts", c.storage.inserts.rps)),
+        "create" | "create_user" => Some(("store inserts", c.storage.inserts.rps)),
+        // An OAM create writes one user attribute: the same writes are an
+        // insert with one metadata entry (runs before that ceiling existed
+        // are read against plain inserts).
+        "oam_create" if c.storage.inserts_with_metadata.rps > 0.0 => Some((
+            "store inserts with 1 metadata entry",
+            c.storage.inserts_with_metadata.rps,
+        )),
+        "oam_create" => Some(("store inserts", c.storage.inserts.rps)),
         "get" | "get_no_touch" | "oam_get" => Some(("store lookups", c.storage.lookups.rps)),
         _ => None,
     }
@@ -156,6 +164,10 @@ fn render(md: &mut String, run: &Results) {
     );
     let mut rows = vec![
         ("store: `insert_session`".to_owned(), &c.storage.inserts),
+        (
+            "store: `insert_session` with 1 metadata entry".to_owned(),
+            &c.storage.inserts_with_metadata,
+        ),
         ("store: `find_session`".to_owned(), &c.storage.lookups),
         ("framework: `GET /healthz`".to_owned(), &c.framework),
     ];
@@ -176,6 +188,9 @@ fn render(md: &mut String, run: &Results) {
         );
     }
     for (name, st) in rows {
+        if st.rps <= 0.0 {
+            continue; // not measured by this run's version
+        }
         let _ = writeln!(
             md,
             "| {name} | {} | {} | {} |",

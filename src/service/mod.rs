@@ -1,11 +1,13 @@
 //! The session rules, shared by every dialect. The service speaks only in
 //! domain types; dialects translate to and from it.
 
+mod access;
 mod admin;
 mod auth;
 mod checks;
 mod sessions;
 
+pub use access::AccessRecorder;
 pub use admin::{Admin, cli_principal as admin_cli_principal};
 pub use auth::{Authenticator, KeyCache};
 pub use sessions::{Created, Details, Sessions, Updated};
@@ -79,6 +81,8 @@ pub struct Services {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub hasher: Arc<PasswordHasher>,
+    /// Token uses not yet written; flushed by the server's background task.
+    pub accesses: Arc<AccessRecorder>,
 }
 
 impl Services {
@@ -91,12 +95,14 @@ impl Services {
     ) -> Services {
         let settings = Arc::new(settings);
         let keys = Arc::new(KeyCache::default());
+        let accesses = Arc::new(AccessRecorder::new(store.clone()));
         Services {
             sessions: Arc::new(Sessions::new(
                 store.clone(),
                 hasher.clone(),
                 clock.clone(),
                 settings.clone(),
+                accesses.clone(),
                 instance_id,
             )),
             admin: Arc::new(Admin::new(
@@ -110,6 +116,7 @@ impl Services {
             store,
             settings,
             hasher,
+            accesses,
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::Settings;
+use super::access::AccessRecorder;
 use crate::clock::Clock;
 use crate::config::SessionLimitPolicy;
 use crate::domain::{
@@ -19,6 +20,7 @@ pub struct Sessions {
     pub(super) hasher: Arc<PasswordHasher>,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) settings: Arc<Settings>,
+    accesses: Arc<AccessRecorder>,
     instance_id: String,
 }
 
@@ -47,6 +49,7 @@ impl Sessions {
         hasher: Arc<PasswordHasher>,
         clock: Arc<dyn Clock>,
         settings: Arc<Settings>,
+        accesses: Arc<AccessRecorder>,
         instance_id: String,
     ) -> Sessions {
         Sessions {
@@ -54,6 +57,7 @@ impl Sessions {
             hasher,
             clock,
             settings,
+            accesses,
             instance_id,
         }
     }
@@ -140,8 +144,17 @@ impl Sessions {
         }
     }
 
+    /// A session as stored, with any access this node has not written yet.
+    async fn load(&self, id: &str) -> Result<Option<Session>, Error> {
+        let mut session = self.store.find_session(id).await?;
+        if let Some(s) = &mut session {
+            self.accesses.overlay(s);
+        }
+        Ok(session)
+    }
+
     async fn load_live(&self, id: &str) -> Result<Session, Error> {
-        match self.store.find_session(id).await? {
+        match self.load(id).await? {
             Some(s) if !s.is_terminated() => Ok(s),
             _ => Err(Error::SessionNotFound),
         }
@@ -155,15 +168,15 @@ impl Sessions {
         id: &str,
         token: Option<&str>,
     ) -> Result<Session, Error> {
-        let session = self.load_live(id).await?;
+        let mut session = self.load_live(id).await?;
         match token {
             Some(token) => {
                 if !ids::secret_matches(token, &session.token_hash) {
                     return Err(Error::PermissionDenied);
                 }
-                self.store
-                    .touch_session(&session.id, self.clock.now())
-                    .await?;
+                let now = self.clock.now();
+                self.accesses.record(&session.id, now);
+                session.last_access_at = session.last_access_at.max(now);
             }
             None => {
                 if session.creator_key_id != caller.key_id && !caller.has(Permission::SessionRead) {
@@ -199,7 +212,7 @@ impl Sessions {
         metadata: Option<MetadataChanges>,
     ) -> Result<Updated, Error> {
         caller.require(Permission::SessionWrite)?;
-        let current = match self.store.find_session(id).await? {
+        let current = match self.load(id).await? {
             Some(s) => s,
             None => return Err(Error::SessionNotFound),
         };
@@ -217,7 +230,9 @@ impl Sessions {
 
         let writes = metadata_writes(&current, metadata.unwrap_or_default());
         if checks.is_empty() && writes.is_empty() {
-            self.store.touch_session(&current.id, now).await?;
+            self.accesses.record(&current.id, now);
+            let mut current = current;
+            current.last_access_at = current.last_access_at.max(now);
             return Ok(Updated {
                 session: current,
                 token: token.to_owned(),
@@ -279,7 +294,17 @@ impl Sessions {
         if !caller.has(Permission::SessionRead) {
             search.creator_key_id = Some(caller.key_id.clone());
         }
-        self.store.search_sessions(&search, limit).await
+        self.search_store(&search, limit).await
+    }
+
+    async fn search_store(
+        &self,
+        search: &SessionSearch,
+        limit: u64,
+    ) -> Result<(u64, Vec<Session>), Error> {
+        let (total, mut sessions) = self.store.search_sessions(search, limit).await?;
+        self.accesses.overlay_all(&mut sessions);
+        Ok((total, sessions))
     }
 
     /// OAM's search: needs `session.read`, hides expired sessions, and caps
@@ -294,8 +319,7 @@ impl Sessions {
         search.offset = 0;
         search.ascending = false;
         search.live_at = Some(self.clock.now());
-        self.store
-            .search_sessions(&search, self.settings.oam_max_results)
+        self.search_store(&search, self.settings.oam_max_results)
             .await
     }
 
@@ -376,8 +400,7 @@ impl Sessions {
         };
         let ids = self.store.matching_session_ids(&search).await?;
         let (_, newest) = self
-            .store
-            .search_sessions(&search, self.settings.oam_max_results)
+            .search_store(&search, self.settings.oam_max_results)
             .await?;
         self.store.terminate_sessions(&ids, now).await?;
         Ok(newest)

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use entity::{session, session_metadata};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select, TransactionTrait,
@@ -93,15 +93,21 @@ pub enum MetadataWrite {
 impl Store {
     /// Inserts a session and its metadata in one transaction.
     pub async fn insert_session(&self, s: &Session) -> Result<(), Error> {
+        if s.metadata.is_empty() {
+            // One statement is atomic alone; BEGIN and COMMIT would be two
+            // more round trips to the single writer.
+            session::Entity::insert(to_row(s))
+                .exec_without_returning(&self.writer)
+                .await?;
+            return Ok(());
+        }
         let txn = self.writer.begin().await?;
         session::Entity::insert(to_row(s))
             .exec_without_returning(&txn)
             .await?;
-        if !s.metadata.is_empty() {
-            session_metadata::Entity::insert_many(metadata_rows(&s.id, &s.metadata))
-                .exec_without_returning(&txn)
-                .await?;
-        }
+        session_metadata::Entity::insert_many(metadata_rows(&s.id, &s.metadata))
+            .exec_without_returning(&txn)
+            .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -180,18 +186,44 @@ impl Store {
         Ok(true)
     }
 
-    /// Records that the session's token was presented. Skipped when the
-    /// stored time is already this recent, to spare a write per read.
-    pub async fn touch_session(&self, id: &str, now: Timestamp) -> Result<(), Error> {
-        let floor = micros(now) - 1_000_000;
-        session::Entity::update_many()
-            .col_expr(session::Column::LastAccessAt, Expr::value(micros(now)))
-            .filter(session::Column::Id.eq(id))
-            .filter(session::Column::LastAccessAt.lt(floor))
-            .filter(session::Column::TerminatedAt.is_null())
-            .exec(&self.writer)
-            .await?;
-        Ok(())
+    /// Moves sessions' last access forward to the given times, in one
+    /// transaction: a batch of accesses costs one commit, not one each. A
+    /// stored time already later is kept, and ended sessions are left alone.
+    pub async fn record_accesses(&self, accesses: &[(String, Timestamp)]) -> Result<u64, Error> {
+        if accesses.is_empty() {
+            return Ok(0);
+        }
+        let txn = self.writer.begin().await?;
+        let mut moved = 0;
+        // Chunks keep each statement under the backends' parameter limits.
+        for chunk in accesses.chunks(100) {
+            let mut later = CaseStatement::new();
+            let mut moves = Condition::any();
+            for (id, at) in chunk {
+                let earlier = Expr::col(session::Column::Id)
+                    .eq(id.as_str())
+                    .and(Expr::col(session::Column::LastAccessAt).lt(micros(*at)));
+                later = later.case(earlier.clone(), Expr::value(micros(*at)));
+                moves = moves.add(earlier);
+            }
+            // `IN` finds the rows by key; `moves` leaves out those whose
+            // stored time is already later, so the count is of rows moved.
+            let res = session::Entity::update_many()
+                .col_expr(
+                    session::Column::LastAccessAt,
+                    later
+                        .finally(Expr::col(session::Column::LastAccessAt))
+                        .into(),
+                )
+                .filter(session::Column::Id.is_in(chunk.iter().map(|(id, _)| id.as_str())))
+                .filter(moves)
+                .filter(session::Column::TerminatedAt.is_null())
+                .exec(&txn)
+                .await?;
+            moved += res.rows_affected;
+        }
+        txn.commit().await?;
+        Ok(moved)
     }
 
     /// Marks sessions terminated and drops their metadata. Sessions already

@@ -1,9 +1,11 @@
-//! Storage behaviour: migrations, and a bounded SQLite WAL.
+//! Storage behaviour: migrations, a bounded SQLite WAL, purging, and
+//! last-access times written behind the read path.
 
 use poem::http::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
+use sessiond::clock::Clock;
 
-use crate::helpers::{ADMIN_KEY, TestApp};
+use crate::helpers::{ADMIN_KEY, OAM_SEARCH, OAM_SESSION, TestApp};
 
 #[tokio::test]
 async fn migrations_are_idempotent() {
@@ -86,4 +88,114 @@ async fn ended_sessions_are_purged_after_the_retention() {
     assert!(app.store.find_session(&recent).await.unwrap().is_none());
     assert!(app.store.find_session(&expiring).await.unwrap().is_some());
     assert!(app.store.find_session(&live).await.unwrap().is_some());
+}
+
+fn time(v: &Value) -> sessiond::domain::Timestamp {
+    chrono::DateTime::parse_from_rfc3339(v.as_str().expect("a time"))
+        .expect("RFC 3339")
+        .with_timezone(&chrono::Utc)
+}
+
+/// The stored last access of session `id`, read past the service.
+async fn stored_last_access(app: &TestApp, id: &str) -> sessiond::domain::Timestamp {
+    app.store
+        .find_session(id)
+        .await
+        .unwrap()
+        .expect("session is stored")
+        .last_access_at
+}
+
+#[tokio::test]
+async fn token_uses_are_written_in_the_next_flush_and_seen_at_once() {
+    let app = TestApp::spawn_with(|c| c.oam_idle_timeout_minutes = 15).await;
+    app.create_user("ute", "ute-pass-1").await;
+    let (id, token) = app
+        .zitadel_create(ADMIN_KEY, json!({"checks": {"user": {"loginName": "ute"}}}))
+        .await;
+    let created = stored_last_access(&app, &id).await;
+
+    app.clock.advance(chrono::Duration::minutes(5));
+    let used_at = app.clock.now();
+    let r = app
+        .admin(
+            Method::GET,
+            &format!("/v2alpha/sessions/{id}?sessionToken={token}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    // Not yet in the store, but every read through the service sees it.
+    assert_eq!(stored_last_access(&app, &id).await, created);
+    let oam = app
+        .admin(Method::GET, &format!("{OAM_SESSION}/{id}"), None)
+        .await;
+    assert_eq!(oam.status, StatusCode::OK);
+    assert_eq!(time(&oam.body["lastAccessTime"]), used_at);
+    let found = app
+        .admin(Method::POST, OAM_SEARCH, Some(json!({"sessionId": id})))
+        .await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert_eq!(
+        time(&found.body["sessions"]["sessionData"][0]["lastAccessTime"]),
+        used_at
+    );
+
+    // The flush writes it, once.
+    assert_eq!(app.services.accesses.flush().await.unwrap(), 1);
+    assert_eq!(stored_last_access(&app, &id).await, used_at);
+    assert_eq!(app.services.accesses.flush().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_flush_never_moves_last_access_back_nor_touches_ended_sessions() {
+    let app = TestApp::spawn().await;
+    let (live, _) = app.zitadel_create(ADMIN_KEY, json!({})).await;
+    let (ended, _) = app.zitadel_create(ADMIN_KEY, json!({})).await;
+    let created = stored_last_access(&app, &live).await;
+    let r = app
+        .admin(Method::DELETE, &format!("/v2alpha/sessions/{ended}"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    let accesses = &app.services.accesses;
+    accesses.record(&live, created - chrono::Duration::minutes(1));
+    accesses.record(&ended, created + chrono::Duration::minutes(1));
+    accesses.record("no-such-session", created);
+    assert_eq!(accesses.flush().await.unwrap(), 0);
+    assert_eq!(stored_last_access(&app, &live).await, created);
+    assert_eq!(stored_last_access(&app, &ended).await, created);
+
+    // Of two accesses to one session, the later one is kept.
+    let later = created + chrono::Duration::minutes(2);
+    accesses.record(&live, later);
+    accesses.record(&live, created + chrono::Duration::minutes(1));
+    assert_eq!(accesses.flush().await.unwrap(), 1);
+    assert_eq!(stored_last_access(&app, &live).await, later);
+}
+
+#[tokio::test]
+async fn a_pending_token_use_keeps_a_session_from_going_idle() {
+    let app = TestApp::spawn_with(|c| c.zitadel_idle_timeout_minutes = 10).await;
+    let (id, token) = app.zitadel_create(ADMIN_KEY, json!({})).await;
+    app.clock.advance(chrono::Duration::minutes(8));
+    let r = app
+        .admin(
+            Method::GET,
+            &format!("/v2alpha/sessions/{id}?sessionToken={token}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // 16 minutes after creation, 8 after the (unflushed) token use.
+    app.clock.advance(chrono::Duration::minutes(8));
+    let r = app
+        .admin(
+            Method::PATCH,
+            &format!("/v2alpha/sessions/{id}"),
+            Some(json!({"sessionToken": token, "metadata": {"k": "dg=="}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
