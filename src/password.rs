@@ -45,7 +45,10 @@ impl PasswordHasher {
             let receiver = receiver.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
-                .spawn(move || work(&receiver))?;
+                .spawn(move || {
+                    lower_priority();
+                    work(&receiver)
+                })?;
         }
         Ok(PasswordHasher {
             params,
@@ -99,6 +102,21 @@ impl PasswordHasher {
         answer
             .await
             .map_err(|_| Error::Internal(anyhow::anyhow!("hashing job was dropped")))
+    }
+}
+
+/// Hashing workers run below normal priority (nice 4), so a burst of password
+/// checks cannot crowd out the cheap requests (session reads, updates) that
+/// share the cores; hashing still gets every cycle nothing else wants.
+fn lower_priority() {
+    // 37 on the crate's 0..=99 scale gives niceness 4 on Linux.
+    let below_normal = thread_priority::ThreadPriorityValue::try_from(37u8)
+        .map(thread_priority::ThreadPriority::Crossplatform);
+    let result = below_normal
+        .map_err(|e| e.to_string())
+        .and_then(|p| p.set_for_current().map_err(|e| e.to_string()));
+    if let Err(err) = result {
+        tracing::debug!(error = %err, "cannot lower the hashing worker's priority");
     }
 }
 
@@ -191,6 +209,40 @@ mod tests {
         );
         assert!(!hasher.verify(&pw, None).await.unwrap());
         assert!(!hasher.verify(&pw, Some("not a phc string")).await.unwrap());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn hashing_workers_run_below_normal_priority() {
+        let _hasher = PasswordHasher::new(Params::default(), 2, 1).unwrap();
+        let mut niceness = Vec::new();
+        // Threads may take a moment to set their priority after spawning.
+        for _ in 0..100 {
+            niceness.clear();
+            for task in std::fs::read_dir("/proc/self/task").unwrap() {
+                let dir = task.unwrap().path();
+                let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+                if !comm.starts_with("argon2-") {
+                    continue;
+                }
+                let stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
+                // Fields after the parenthesised name; niceness is field 19.
+                let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+                let nice: i32 = after_name
+                    .split_whitespace()
+                    .nth(16)
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                niceness.push(nice);
+            }
+            if niceness.len() >= 2 && niceness.iter().all(|n| *n > 0) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(niceness.len() >= 2, "argon2 workers found: {niceness:?}");
+        assert!(niceness.iter().all(|n| *n == 4), "{niceness:?}");
     }
 
     #[tokio::test]

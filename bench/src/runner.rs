@@ -219,6 +219,11 @@ impl Runner {
         )
         .await?;
         print_line("storage ceiling: insert_session", 0, &storage.inserts);
+        print_line(
+            "storage ceiling: insert_session + 1 metadata",
+            0,
+            &storage.inserts_with_metadata,
+        );
         print_line("storage ceiling: find_session", 0, &storage.lookups);
         for path in &storage.paths {
             print_line(&format!("store path: {}", path.name), 0, &path.stats);
