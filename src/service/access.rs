@@ -3,7 +3,7 @@
 //! Presenting a session's token counts as access (it restarts the idle
 //! timeout). Writing that on every read would turn every read into a write,
 //! and SQLite admits one writer at a time; so accesses collect in memory and
-//! go to the store in one transaction per flush. Reads on this node overlay
+//! go to the store in batches, once a second. Reads on this node overlay
 //! the pending times, so its idle checks see an access at once; other nodes
 //! see it after the next flush, at most one flush interval late, which is
 //! seconds against idle timeouts of minutes.
@@ -85,8 +85,9 @@ impl AccessRecorder {
         }
     }
 
-    /// Writes every pending access to the store. On failure the accesses
-    /// stay pending for the next flush; none is lost.
+    /// Writes every pending access to the store. On failure the whole batch
+    /// stays pending for the next flush (rewriting an access already written
+    /// changes nothing); none is lost.
     pub async fn flush(&self) -> Result<u64, Error> {
         let _one = self.flushing.lock().await;
         let batch: Vec<(String, Timestamp)> = {
