@@ -153,6 +153,12 @@ impl Sessions {
         Ok(session)
     }
 
+    /// Records a use of the session's token, and shows it on `session`.
+    fn note_access(&self, session: &mut Session, now: Timestamp) {
+        self.accesses.record(&session.id, now);
+        session.last_access_at = session.last_access_at.max(now);
+    }
+
     async fn load_live(&self, id: &str) -> Result<Session, Error> {
         match self.load(id).await? {
             Some(s) if !s.is_terminated() => Ok(s),
@@ -174,9 +180,7 @@ impl Sessions {
                 if !ids::secret_matches(token, &session.token_hash) {
                     return Err(Error::PermissionDenied);
                 }
-                let now = self.clock.now();
-                self.accesses.record(&session.id, now);
-                session.last_access_at = session.last_access_at.max(now);
+                self.note_access(&mut session, self.clock.now());
             }
             None => {
                 if session.creator_key_id != caller.key_id && !caller.has(Permission::SessionRead) {
@@ -230,9 +234,8 @@ impl Sessions {
 
         let writes = metadata_writes(&current, metadata.unwrap_or_default());
         if checks.is_empty() && writes.is_empty() {
-            self.accesses.record(&current.id, now);
             let mut current = current;
-            current.last_access_at = current.last_access_at.max(now);
+            self.note_access(&mut current, now);
             return Ok(Updated {
                 session: current,
                 token: token.to_owned(),

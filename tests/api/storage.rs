@@ -96,6 +96,18 @@ fn time(v: &Value) -> sessiond::domain::Timestamp {
         .with_timezone(&chrono::Utc)
 }
 
+/// Reads session `id` with its token: a use of the token.
+async fn use_token(app: &TestApp, id: &str, token: &str) {
+    let r = app
+        .admin(
+            Method::GET,
+            &format!("/v2alpha/sessions/{id}?sessionToken={token}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
 /// The stored last access of session `id`, read past the service.
 async fn stored_last_access(app: &TestApp, id: &str) -> sessiond::domain::Timestamp {
     app.store
@@ -117,14 +129,7 @@ async fn token_uses_are_written_in_the_next_flush_and_seen_at_once() {
 
     app.clock.advance(chrono::Duration::minutes(5));
     let used_at = app.clock.now();
-    let r = app
-        .admin(
-            Method::GET,
-            &format!("/v2alpha/sessions/{id}?sessionToken={token}"),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK);
+    use_token(&app, &id, &token).await;
 
     // Not yet in the store, but every read through the service sees it.
     assert_eq!(stored_last_access(&app, &id).await, created);
@@ -180,14 +185,7 @@ async fn a_pending_token_use_keeps_a_session_from_going_idle() {
     let app = TestApp::spawn_with(|c| c.zitadel_idle_timeout_minutes = 10).await;
     let (id, token) = app.zitadel_create(ADMIN_KEY, json!({})).await;
     app.clock.advance(chrono::Duration::minutes(8));
-    let r = app
-        .admin(
-            Method::GET,
-            &format!("/v2alpha/sessions/{id}?sessionToken={token}"),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK);
+    use_token(&app, &id, &token).await;
     // 16 minutes after creation, 8 after the (unflushed) token use.
     app.clock.advance(chrono::Duration::minutes(8));
     let r = app
