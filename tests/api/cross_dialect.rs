@@ -255,13 +255,7 @@ async fn token_use_and_updates_move_last_access_and_idle_oam_sessions_expire_for
         .body["lastAccessTime"]
         .clone();
     app.clock.advance(chrono::Duration::minutes(3));
-    let r = app
-        .admin(
-            Method::GET,
-            &format!("/v2alpha/sessions/{zid}?sessionToken={token}"),
-            None,
-        )
-        .await;
+    let r = app.zitadel_get_with_token(&zid, &token).await;
     assert_eq!(r.status, StatusCode::OK);
     let after = app
         .admin(Method::GET, &format!("{OAM_SESSION}/{zid}"), None)

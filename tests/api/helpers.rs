@@ -231,6 +231,16 @@ impl TestApp {
         r.body["secret"].as_str().expect("secret").to_owned()
     }
 
+    /// Reads a ZITADEL session with its token (as the admin key).
+    pub async fn zitadel_get_with_token(&self, id: &str, token: &str) -> Reply {
+        self.admin(
+            Method::GET,
+            &format!("/v2alpha/sessions/{id}?sessionToken={token}"),
+            None,
+        )
+        .await
+    }
+
     /// Creates a ZITADEL session; returns (id, token).
     pub async fn zitadel_create(&self, key: &str, body: Value) -> (String, String) {
         let r = self

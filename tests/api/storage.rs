@@ -98,13 +98,7 @@ fn time(v: &Value) -> sessiond::domain::Timestamp {
 
 /// Reads session `id` with its token: a use of the token.
 async fn use_token(app: &TestApp, id: &str, token: &str) {
-    let r = app
-        .admin(
-            Method::GET,
-            &format!("/v2alpha/sessions/{id}?sessionToken={token}"),
-            None,
-        )
-        .await;
+    let r = app.zitadel_get_with_token(id, token).await;
     assert_eq!(r.status, StatusCode::OK);
 }
 

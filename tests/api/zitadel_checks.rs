@@ -15,13 +15,7 @@ async fn create_with_user_and_password_sets_both_factors() {
             json!({"checks": {"user": {"loginName": "alice@example.com"}, "password": {"password": "s3cret-pass"}}}),
         )
         .await;
-    let r = app
-        .admin(
-            Method::GET,
-            &format!("/v2alpha/sessions/{id}?sessionToken={token}"),
-            None,
-        )
-        .await;
+    let r = app.zitadel_get_with_token(&id, &token).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let s = &r.body["session"];
     assert_eq!(s["id"], id);
@@ -150,13 +144,7 @@ async fn failed_update_changes_nothing_and_keeps_the_token() {
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let got = app
-        .admin(
-            Method::GET,
-            &format!("/v2alpha/sessions/{id}?sessionToken={token}"),
-            None,
-        )
-        .await;
+    let got = app.zitadel_get_with_token(&id, &token).await;
     assert_eq!(got.status, StatusCode::OK, "old token still valid");
     assert_eq!(got.body["session"]["sequence"], "1");
     assert_eq!(got.body["session"]["metadata"], json!({"a": "AQ=="}));
