@@ -69,15 +69,29 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> 
     resolve(services.auth.bearer(&bearer.token).await)
 }
 
+// Each document names its schemes after its dialect: Swagger UI keys saved
+// authorizations by scheme name, so a key authorized in one document must
+// not count as authorized in another.
+
 /// An API key sent as `Authorization: Bearer <secret>`.
 #[derive(SecurityScheme)]
 #[oai(
     ty = "bearer",
-    rename = "apiKey",
+    rename = "zitadelBearer",
     bearer_format = "sessiond API key",
     checker = "check_bearer"
 )]
 pub struct ApiKeyAuth(pub Principal);
+
+/// An API key sent as `Authorization: Bearer <secret>`.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "bearer",
+    rename = "adminBearer",
+    bearer_format = "sessiond API key",
+    checker = "check_bearer"
+)]
+pub struct AdminKeyAuth(pub Principal);
 
 /// The outcome of an OAM credential check. Wrong credentials are carried to
 /// the handler rather than failing extraction, so that a wrong Bearer key is
@@ -107,24 +121,26 @@ fn auth_error(err: poem::Error) -> AuthError {
 
 /// HTTP Basic as OAM clients send it.
 #[derive(SecurityScheme)]
-#[oai(ty = "basic", rename = "basicAuth", checker = "check_oam_basic")]
+#[oai(ty = "basic", rename = "oamBasic", checker = "check_oam_basic")]
 pub struct OamBasic(Checked);
 
 /// An API key as a Bearer token.
 #[derive(SecurityScheme)]
 #[oai(
     ty = "bearer",
-    rename = "apiKey",
+    rename = "oamBearer",
     bearer_format = "sessiond API key",
     checker = "check_oam_bearer"
 )]
 pub struct OamBearer(Checked);
 
-/// OAM clients send Basic; Bearer keys work too.
+/// OAM clients send Basic; Bearer keys work too. Basic is listed last:
+/// Swagger UI applies every authorized scheme in the document's order, so
+/// the last one decides the header it sends.
 #[derive(SecurityScheme)]
 pub enum OamAuth {
-    Basic(OamBasic),
     Bearer(OamBearer),
+    Basic(OamBasic),
 }
 
 impl OamAuth {

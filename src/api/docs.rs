@@ -21,10 +21,13 @@ impl Document {
         name: &'static str,
         service: &OpenApiService<T, W>,
     ) -> Document {
+        let mut rendered: serde_json::Value =
+            serde_json::from_str(&service.spec()).expect("poem-openapi renders valid JSON");
+        super::document_shape::finish(&mut rendered);
         Document {
             name,
-            yaml: service.spec_yaml(),
-            json: service.spec(),
+            yaml: serde_yaml::to_string(&rendered).expect("a JSON value renders as YAML"),
+            json: serde_json::to_string_pretty(&rendered).expect("a JSON value renders"),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body_limit;
 mod contract_guard;
 pub mod docs;
+mod document_shape;
 pub mod health;
 pub mod oam;
 mod outside_errors;
@@ -30,13 +31,11 @@ pub fn zitadel_service(services: Services) -> OpenApiService<zitadel::ZitadelApi
         "Session Service",
         "2.0-alpha",
     )
-    .summary("ZITADEL Session Service v2alpha, served by sessiond")
     .description(include_str!("../../docs/zitadel-session-v2alpha.md"))
 }
 
 pub fn admin_service(services: Services) -> OpenApiService<admin::AdminApi, ()> {
     OpenApiService::new(admin::AdminApi { services }, "sessiond Admin API", "1.0.0")
-        .summary("Users and API keys")
         .description(include_str!("../../docs/admin-v1.md"))
 }
 
@@ -46,7 +45,6 @@ pub fn oam_service(services: Services) -> OpenApiService<oam::OamApi, ()> {
         "Session Management REST API for Oracle Access Manager",
         "1.0.0",
     )
-    .summary("OAM's session management API, served by sessiond")
     .description(include_str!("../../docs/oam-session-v1.md"))
 }
 

@@ -193,3 +193,34 @@ impl ToJSON for Base64Bytes {
         Some(Value::String(Base64Bytes::encode(&self.0)))
     }
 }
+
+// Examples for path and query parameters, so that Swagger UI's "Try it
+// out" has a value in every field. The ids name nothing that exists.
+
+pub fn example_session_id() -> String {
+    "01kbq3x7m2d8e9f0g1h2j3k4m5".to_owned()
+}
+
+pub fn example_optional_session_id() -> Option<String> {
+    Some(example_session_id())
+}
+
+pub fn example_session_token() -> Option<String> {
+    Some("Wm9vVG9rZW5FeGFtcGxlVmFsdWVGb3JTd2FnZ2VyVUk".to_owned())
+}
+
+pub fn example_login_name() -> Option<String> {
+    Some("alice@example.com".to_owned())
+}
+
+pub fn example_id_store() -> Option<String> {
+    Some("UserIdentityStore".to_owned())
+}
+
+pub fn example_user_id() -> String {
+    "01kbq3x7m2d8e9f0g1h2j3k4n6".to_owned()
+}
+
+pub fn example_key_id() -> String {
+    "01kbq3x7m2d8e9f0g1h2j3k4p7".to_owned()
+}

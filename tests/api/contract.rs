@@ -56,7 +56,7 @@ fn every_operation_is_fully_described() {
                 }
                 for (status, resp) in responses {
                     if let Some(content) = resp.get("content") {
-                        let schema = &content["application/json; charset=utf-8"]["schema"];
+                        let schema = &content["application/json"]["schema"];
                         assert!(!schema.is_null(), "{id} {status} has no JSON schema");
                     }
                 }
@@ -81,13 +81,13 @@ fn request_bodies_and_success_responses_have_examples() {
                 let id = op["operationId"].as_str().unwrap();
                 let mut refs = Vec::new();
                 if let Some(body) = op.get("requestBody") {
-                    refs.push(body["content"]["application/json; charset=utf-8"]["schema"].clone());
+                    refs.push(body["content"]["application/json"]["schema"].clone());
                 }
                 for (status, resp) in op["responses"].as_object().unwrap() {
                     if status.starts_with('2')
                         && let Some(content) = resp.get("content")
                     {
-                        refs.push(content["application/json; charset=utf-8"]["schema"].clone());
+                        refs.push(content["application/json"]["schema"].clone());
                     }
                 }
                 for schema in refs {

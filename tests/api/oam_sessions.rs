@@ -635,7 +635,7 @@ async fn other_methods_are_405() {
         r.body,
         oam_error("METHOD_NOT_ALLOWED", "method not allowed")
     );
-    assert_eq!(r.headers.get("allow").unwrap(), "DELETE, POST");
+    assert_eq!(r.headers.get("allow").unwrap(), "POST, DELETE");
     let r = app.admin(Method::GET, OAM_SEARCH, None).await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers.get("allow").unwrap(), "POST");

@@ -555,7 +555,7 @@ async fn a_wrong_method_is_405_with_allow() {
         .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.body, json!({"code": 12, "message": "Method Not Allowed"}));
-    assert_eq!(r.headers.get("allow").unwrap(), "DELETE, GET, PATCH");
+    assert_eq!(r.headers.get("allow").unwrap(), "GET, PATCH, DELETE");
     let r = app
         .admin(Method::GET, "/v2alpha/sessions/search", None)
         .await;

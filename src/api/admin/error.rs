@@ -4,7 +4,7 @@ use poem::http::StatusCode;
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 
-use super::types::ErrorBody;
+use super::types::{ErrorBody, ErrorCode as C};
 use crate::api::auth::AuthError;
 use crate::api::outside_errors::{Outside, classify, json_response};
 use crate::domain::Error;
@@ -16,7 +16,12 @@ pub enum AdminError {
     BadRequest(Json<ErrorBody>),
     /// Missing or invalid API key.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
+    Unauthorized(
+        Json<ErrorBody>,
+        /// Always `Bearer realm="sessiond"`.
+        #[oai(header = "WWW-Authenticate")]
+        String,
+    ),
     /// The key lacks the permission.
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
@@ -38,13 +43,15 @@ pub enum AdminError {
 }
 
 impl AdminError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> AdminError {
+    pub fn new(status: StatusCode, code: C, message: impl Into<String>) -> AdminError {
         let body = Json(ErrorBody {
-            code: code.into(),
+            code,
             message: message.into(),
         });
         match status {
-            StatusCode::UNAUTHORIZED => AdminError::Unauthorized(body),
+            StatusCode::UNAUTHORIZED => {
+                AdminError::Unauthorized(body, crate::api::zitadel::error::WWW_AUTHENTICATE.into())
+            }
             StatusCode::FORBIDDEN => AdminError::Forbidden(body),
             StatusCode::NOT_FOUND => AdminError::NotFound(body),
             StatusCode::CONFLICT => AdminError::Conflict(body),
@@ -56,7 +63,7 @@ impl AdminError {
     }
 
     pub fn bad_request(message: impl Into<String>) -> AdminError {
-        AdminError::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message)
+        AdminError::new(StatusCode::BAD_REQUEST, C::InvalidArgument, message)
     }
 }
 
@@ -64,61 +71,61 @@ impl From<Error> for AdminError {
     fn from(err: Error) -> AdminError {
         use StatusCode as S;
         let (status, code, message) = match &err {
-            Error::UserNotFound => (S::NOT_FOUND, "USER_NOT_FOUND", "user not found"),
-            Error::KeyNotFound => (S::NOT_FOUND, "KEY_NOT_FOUND", "api key not found"),
+            Error::UserNotFound => (S::NOT_FOUND, C::UserNotFound, "user not found"),
+            Error::KeyNotFound => (S::NOT_FOUND, C::KeyNotFound, "api key not found"),
             Error::LoginNameTaken => (
                 S::CONFLICT,
-                "LOGIN_NAME_TAKEN",
+                C::LoginNameTaken,
                 "login name is already taken",
             ),
             Error::PermissionDenied => (
                 S::FORBIDDEN,
-                "PERMISSION_DENIED",
+                C::PermissionDenied,
                 "the api key lacks the permission for this operation",
             ),
             Error::HashingBusy => (
                 S::TOO_MANY_REQUESTS,
-                "BUSY",
+                C::Busy,
                 "too many password hashes in progress, retry later",
             ),
             // Session errors do not arise from admin operations; mapped so a
             // new variant must be decided on here too.
-            Error::SessionNotFound => (S::NOT_FOUND, "SESSION_NOT_FOUND", "session not found"),
+            Error::SessionNotFound => (S::NOT_FOUND, C::SessionNotFound, "session not found"),
             Error::SessionTerminated => (
                 S::BAD_REQUEST,
-                "SESSION_TERMINATED",
+                C::SessionTerminated,
                 "session already terminated",
             ),
             Error::SessionExpired | Error::SessionIdle => {
-                (S::BAD_REQUEST, "SESSION_EXPIRED", "session has expired")
+                (S::BAD_REQUEST, C::SessionExpired, "session has expired")
             }
             Error::SessionTokenInvalid => (
                 S::FORBIDDEN,
-                "SESSION_TOKEN_INVALID",
+                C::SessionTokenInvalid,
                 "session token is invalid",
             ),
-            Error::UserNotActive => (S::BAD_REQUEST, "USER_NOT_ACTIVE", "user is not active"),
+            Error::UserNotActive => (S::BAD_REQUEST, C::UserNotActive, "user is not active"),
             Error::UserChangeNotPossible => (
                 S::BAD_REQUEST,
-                "USER_CHANGE_NOT_POSSIBLE",
+                C::UserChangeNotPossible,
                 "user change not possible",
             ),
-            Error::UserIdMissing => (S::BAD_REQUEST, "USER_ID_MISSING", "user id missing"),
-            Error::PasswordInvalid => (S::BAD_REQUEST, "PASSWORD_INVALID", "password is invalid"),
-            Error::UnknownIdStore => (S::BAD_REQUEST, "UNKNOWN_ID_STORE", "unknown identity store"),
+            Error::UserIdMissing => (S::BAD_REQUEST, C::UserIdMissing, "user id missing"),
+            Error::PasswordInvalid => (S::BAD_REQUEST, C::PasswordInvalid, "password is invalid"),
+            Error::UnknownIdStore => (S::BAD_REQUEST, C::UnknownIdStore, "unknown identity store"),
             Error::SessionLimitReached => (
                 S::BAD_REQUEST,
-                "SESSION_LIMIT_REACHED",
+                C::SessionLimitReached,
                 "session limit reached",
             ),
             Error::SearchLimitTooLarge { .. } => (
                 S::BAD_REQUEST,
-                "LIMIT_TOO_LARGE",
+                C::LimitTooLarge,
                 "limit exceeds the maximum",
             ),
             Error::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");
-                (S::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+                (S::INTERNAL_SERVER_ERROR, C::Internal, "internal error")
             }
         };
         AdminError::new(status, code, message)
@@ -130,12 +137,12 @@ impl From<AuthError> for AdminError {
         match err {
             AuthError::Missing => AdminError::new(
                 StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
+                C::Unauthenticated,
                 "authorization header missing",
             ),
             AuthError::Invalid => AdminError::new(
                 StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
+                C::Unauthenticated,
                 "api key is invalid",
             ),
             AuthError::Unavailable => {
@@ -151,7 +158,7 @@ pub fn from_poem(err: poem::Error) -> poem::Response {
     let mapped = match classify(err) {
         Outside::Rendered(response) => return response,
         Outside::Auth(auth) => AdminError::from(auth),
-        Outside::NotFound => AdminError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "not found"),
+        Outside::NotFound => AdminError::new(StatusCode::NOT_FOUND, C::NotFound, "not found"),
         Outside::MethodNotAllowed => {
             return json_response(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -160,13 +167,13 @@ pub fn from_poem(err: poem::Error) -> poem::Response {
         }
         Outside::PayloadTooLarge => AdminError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
+            C::PayloadTooLarge,
             "request body exceeds 65536 bytes",
         ),
         Outside::BadRequest(message) => AdminError::bad_request(message),
         Outside::Internal => AdminError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
+            C::Internal,
             "internal error",
         ),
     };

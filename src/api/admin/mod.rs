@@ -11,7 +11,7 @@ use poem_openapi::{ApiResponse, OpenApi, Tags};
 
 use self::error::AdminError;
 use self::types::*;
-use crate::api::auth::ApiKeyAuth;
+use crate::api::auth::AdminKeyAuth;
 use crate::api::wire::Rfc3339;
 use crate::domain::session::Password;
 use crate::domain::{self, LoginName, Permission, UserState};
@@ -105,7 +105,7 @@ impl AdminApi {
     )]
     async fn create_user(
         &self,
-        auth: ApiKeyAuth,
+        auth: AdminKeyAuth,
         body: Json<CreateUserRequest>,
     ) -> Result<UserCreated> {
         let body = body.0;
@@ -137,16 +137,18 @@ impl AdminApi {
     )]
     async fn list_users(
         &self,
-        auth: ApiKeyAuth,
+        auth: AdminKeyAuth,
         /// Users to skip.
         #[oai(
             default,
+            example,
             validator(minimum(value = "0"), maximum(value = "1000000000"))
         )]
         offset: Query<u64>,
         /// Most users returned (1–1000, default 100).
         #[oai(
             default = "default_limit",
+            example = "default_limit",
             validator(minimum(value = "1"), maximum(value = "1000"))
         )]
         limit: Query<u64>,
@@ -173,8 +175,13 @@ impl AdminApi {
     )]
     async fn get_user(
         &self,
-        auth: ApiKeyAuth,
-        #[oai(name = "userId", validator(min_length = 1, max_length = 200))] user_id: Path<String>,
+        auth: AdminKeyAuth,
+        #[oai(
+            name = "userId",
+            example = "crate::api::wire::example_user_id",
+            validator(min_length = 1, max_length = 200)
+        )]
+        user_id: Path<String>,
     ) -> Result<Json<User>> {
         Ok(Json(user(
             self.services.admin.get_user(&auth.0, &user_id.0).await?,
@@ -193,8 +200,13 @@ impl AdminApi {
     )]
     async fn delete_user(
         &self,
-        auth: ApiKeyAuth,
-        #[oai(name = "userId", validator(min_length = 1, max_length = 200))] user_id: Path<String>,
+        auth: AdminKeyAuth,
+        #[oai(
+            name = "userId",
+            example = "crate::api::wire::example_user_id",
+            validator(min_length = 1, max_length = 200)
+        )]
+        user_id: Path<String>,
     ) -> Result<Done> {
         self.services.admin.delete_user(&auth.0, &user_id.0).await?;
         Ok(Done::NoContent)
@@ -211,8 +223,13 @@ impl AdminApi {
     )]
     async fn set_password(
         &self,
-        auth: ApiKeyAuth,
-        #[oai(name = "userId", validator(min_length = 1, max_length = 200))] user_id: Path<String>,
+        auth: AdminKeyAuth,
+        #[oai(
+            name = "userId",
+            example = "crate::api::wire::example_user_id",
+            validator(min_length = 1, max_length = 200)
+        )]
+        user_id: Path<String>,
         body: Json<SetPasswordRequest>,
     ) -> Result<Done> {
         self.services
@@ -234,8 +251,13 @@ impl AdminApi {
     )]
     async fn unlock_user(
         &self,
-        auth: ApiKeyAuth,
-        #[oai(name = "userId", validator(min_length = 1, max_length = 200))] user_id: Path<String>,
+        auth: AdminKeyAuth,
+        #[oai(
+            name = "userId",
+            example = "crate::api::wire::example_user_id",
+            validator(min_length = 1, max_length = 200)
+        )]
+        user_id: Path<String>,
     ) -> Result<Json<User>> {
         Ok(Json(user(
             self.services.admin.unlock_user(&auth.0, &user_id.0).await?,
@@ -254,7 +276,7 @@ impl AdminApi {
     )]
     async fn create_key(
         &self,
-        auth: ApiKeyAuth,
+        auth: AdminKeyAuth,
         body: Json<CreateKeyRequest>,
     ) -> Result<KeyCreated> {
         let body = body.0;
@@ -280,7 +302,7 @@ impl AdminApi {
         operation_id = "AdminService_ListKeys",
         tag = "ApiTags::Keys"
     )]
-    async fn list_keys(&self, auth: ApiKeyAuth) -> Result<Json<ApiKeyList>> {
+    async fn list_keys(&self, auth: AdminKeyAuth) -> Result<Json<ApiKeyList>> {
         let keys = self.services.admin.list_keys(&auth.0).await?;
         Ok(Json(ApiKeyList {
             keys: keys
@@ -308,8 +330,13 @@ impl AdminApi {
     )]
     async fn revoke_key(
         &self,
-        auth: ApiKeyAuth,
-        #[oai(name = "keyId", validator(min_length = 1, max_length = 200))] key_id: Path<String>,
+        auth: AdminKeyAuth,
+        #[oai(
+            name = "keyId",
+            example = "crate::api::wire::example_key_id",
+            validator(min_length = 1, max_length = 200)
+        )]
+        key_id: Path<String>,
     ) -> Result<Done> {
         self.services.admin.revoke_key(&auth.0, &key_id.0).await?;
         Ok(Done::NoContent)

@@ -4,18 +4,47 @@ use poem_openapi::{Enum, Object};
 
 use crate::api::wire::Rfc3339;
 
+/// Every code an admin error can carry; the list is the contract.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename = "AdminErrorCode", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    InvalidArgument,
+    LoginNameTaken,
+    LimitTooLarge,
+    PasswordInvalid,
+    UserNotActive,
+    UserChangeNotPossible,
+    UserIdMissing,
+    UnknownIdStore,
+    SessionExpired,
+    SessionTerminated,
+    SessionLimitReached,
+    SessionTokenInvalid,
+    Unauthenticated,
+    PermissionDenied,
+    NotFound,
+    UserNotFound,
+    KeyNotFound,
+    SessionNotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    Busy,
+    Internal,
+    Unavailable,
+}
+
 #[derive(Object, Debug, Clone)]
 #[oai(rename_all = "camelCase", rename = "AdminError", example)]
 pub struct ErrorBody {
     /// Stable machine-readable code.
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl poem_openapi::types::Example for ErrorBody {
     fn example() -> Self {
         ErrorBody {
-            code: "USER_NOT_FOUND".into(),
+            code: ErrorCode::UserNotFound,
             message: "user not found".into(),
         }
     }

@@ -5,7 +5,7 @@ use poem::http::StatusCode;
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 
-use super::types::ErrorBody;
+use super::types::{ErrorBody, ErrorCode as C};
 use crate::api::auth::AuthError;
 use crate::api::outside_errors::{Outside, classify, json_response};
 use crate::domain::Error;
@@ -47,9 +47,9 @@ pub enum OamError {
 }
 
 impl OamError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> OamError {
+    pub fn new(status: StatusCode, code: C, message: impl Into<String>) -> OamError {
         let body = Json(ErrorBody {
-            code: code.into(),
+            code,
             message: message.into(),
         });
         match status {
@@ -65,11 +65,11 @@ impl OamError {
     }
 
     pub fn invalid(message: impl Into<String>) -> OamError {
-        OamError::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
+        OamError::new(StatusCode::BAD_REQUEST, C::InvalidRequest, message)
     }
 
     pub fn not_found(message: impl Into<String>) -> OamError {
-        OamError::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
+        OamError::new(StatusCode::NOT_FOUND, C::NotFound, message)
     }
 }
 
@@ -78,69 +78,69 @@ impl From<Error> for OamError {
         use StatusCode as S;
         let (status, code, message) = match &err {
             Error::SessionNotFound | Error::SessionTerminated | Error::SessionExpired => {
-                (S::NOT_FOUND, "NOT_FOUND", "session not found")
+                (S::NOT_FOUND, C::NotFound, "session not found")
             }
             Error::SessionIdle => (
                 S::REQUEST_TIMEOUT,
-                "SESSION_TIMED_OUT",
+                C::SessionTimedOut,
                 "session has timed out",
             ),
             Error::UserNotFound => (
                 S::BAD_REQUEST,
-                "UNKNOWN_USER",
+                C::UnknownUser,
                 "userId is not a login name in the directory",
             ),
             Error::UserNotActive => (
                 S::BAD_REQUEST,
-                "USER_NOT_ACTIVE",
+                C::UserNotActive,
                 "the user is locked or inactive",
             ),
             Error::UnknownIdStore => (
                 S::BAD_REQUEST,
-                "UNKNOWN_ID_STORE",
+                C::UnknownIdStore,
                 "idStoreName does not name this deployment's identity store",
             ),
             Error::SessionLimitReached => (
                 S::BAD_REQUEST,
-                "SESSION_LIMIT_REACHED",
+                C::SessionLimitReached,
                 "the user already has the maximum number of sessions",
             ),
             Error::PermissionDenied => (
                 S::FORBIDDEN,
-                "FORBIDDEN",
+                C::Forbidden,
                 "the credentials lack the permission for this operation",
             ),
             Error::HashingBusy => (
                 S::TOO_MANY_REQUESTS,
-                "BUSY",
+                C::Busy,
                 "too many requests in progress, retry later",
             ),
             // Not produced by OAM operations; mapped so a new variant needs
             // a decision here.
-            Error::SessionTokenInvalid => (S::FORBIDDEN, "FORBIDDEN", "session token is invalid"),
+            Error::SessionTokenInvalid => (S::FORBIDDEN, C::Forbidden, "session token is invalid"),
             Error::UserChangeNotPossible => (
                 S::BAD_REQUEST,
-                "INVALID_REQUEST",
+                C::InvalidRequest,
                 "user change not possible",
             ),
-            Error::UserIdMissing => (S::BAD_REQUEST, "INVALID_REQUEST", "userId is required"),
-            Error::PasswordInvalid => (S::BAD_REQUEST, "INVALID_REQUEST", "password is invalid"),
+            Error::UserIdMissing => (S::BAD_REQUEST, C::InvalidRequest, "userId is required"),
+            Error::PasswordInvalid => (S::BAD_REQUEST, C::InvalidRequest, "password is invalid"),
             Error::LoginNameTaken => (
                 S::BAD_REQUEST,
-                "INVALID_REQUEST",
+                C::InvalidRequest,
                 "login name is already taken",
             ),
-            Error::KeyNotFound => (S::NOT_FOUND, "NOT_FOUND", "not found"),
+            Error::KeyNotFound => (S::NOT_FOUND, C::NotFound, "not found"),
             Error::SearchLimitTooLarge { .. } => (
                 S::BAD_REQUEST,
-                "INVALID_REQUEST",
+                C::InvalidRequest,
                 "limit exceeds the maximum",
             ),
             Error::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");
                 (
                     S::INTERNAL_SERVER_ERROR,
-                    "INTERNAL_ERROR",
+                    C::InternalError,
                     "unexpected error",
                 )
             }
@@ -154,12 +154,12 @@ impl From<AuthError> for OamError {
         match err {
             AuthError::Missing => OamError::new(
                 StatusCode::UNAUTHORIZED,
-                "UNAUTHORIZED",
+                C::Unauthorized,
                 "credentials required",
             ),
             AuthError::Invalid => OamError::new(
                 StatusCode::UNAUTHORIZED,
-                "UNAUTHORIZED",
+                C::Unauthorized,
                 "credentials are not valid",
             ),
             AuthError::Unavailable => {
@@ -184,13 +184,13 @@ pub fn from_poem(err: poem::Error) -> poem::Response {
         }
         Outside::PayloadTooLarge => OamError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
+            C::PayloadTooLarge,
             "request body exceeds 65536 bytes",
         ),
         Outside::BadRequest(message) => OamError::invalid(message),
         Outside::Internal => OamError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_ERROR",
+            C::InternalError,
             "unexpected error",
         ),
     };

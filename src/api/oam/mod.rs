@@ -88,7 +88,11 @@ impl OamApi {
         &self,
         auth: OamAuth,
         /// The session id, percent-encoded.
-        #[oai(name = "sessionId", validator(min_length = 1, max_length = 200))]
+        #[oai(
+            name = "sessionId",
+            example = "crate::api::wire::example_session_id",
+            validator(min_length = 1, max_length = 200)
+        )]
         session_id: Path<String>,
     ) -> Result<Json<SessionData>> {
         let session = self
@@ -116,13 +120,25 @@ impl OamApi {
         &self,
         auth: OamAuth,
         /// The session to delete; other parameters are then ignored.
-        #[oai(name = "sessionId", validator(max_length = 200))]
+        #[oai(
+            name = "sessionId",
+            example = "crate::api::wire::example_optional_session_id",
+            validator(max_length = 200)
+        )]
         session_id: Query<Option<String>>,
         /// Login name whose sessions are deleted.
-        #[oai(name = "userId", validator(max_length = 200))]
+        #[oai(
+            name = "userId",
+            example = "crate::api::wire::example_login_name",
+            validator(max_length = 200)
+        )]
         user_id: Query<Option<String>>,
         /// Identity store of the user; only used with `userId`.
-        #[oai(name = "idStore", validator(max_length = 200))]
+        #[oai(
+            name = "idStore",
+            example = "crate::api::wire::example_id_store",
+            validator(max_length = 200)
+        )]
         id_store: Query<Option<String>>,
     ) -> Result<Json<Vec<SessionData>>> {
         let selectors = Selectors::new(session_id.0, user_id.0, id_store.0);
@@ -164,13 +180,25 @@ impl OamApi {
         &self,
         auth: OamAuth,
         /// A single session to look for.
-        #[oai(name = "sessionId", validator(max_length = 200))]
+        #[oai(
+            name = "sessionId",
+            example = "crate::api::wire::example_optional_session_id",
+            validator(max_length = 200)
+        )]
         session_id: Query<Option<String>>,
         /// Login name whose sessions are searched.
-        #[oai(name = "userId", validator(max_length = 200))]
+        #[oai(
+            name = "userId",
+            example = "crate::api::wire::example_login_name",
+            validator(max_length = 200)
+        )]
         user_id: Query<Option<String>>,
         /// Identity store of the sessions.
-        #[oai(name = "idStore", validator(max_length = 200))]
+        #[oai(
+            name = "idStore",
+            example = "crate::api::wire::example_id_store",
+            validator(max_length = 200)
+        )]
         id_store: Query<Option<String>>,
         body: Json<Option<SessionSearchQuery>>,
     ) -> Result<Json<SessionResults>> {

@@ -164,22 +164,38 @@ impl poem_openapi::types::Example for SessionResults {
     }
 }
 
+/// Every code an OAM error can carry; the list is the contract.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename = "ErrorCode", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    InvalidRequest,
+    UnknownUser,
+    UnknownIdStore,
+    UserNotActive,
+    SessionLimitReached,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    SessionTimedOut,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    Busy,
+    InternalError,
+    Unavailable,
+}
+
 /// Every OAM error: a stable machine-readable code and a message.
 #[derive(Object, Debug, Clone)]
 #[oai(rename_all = "camelCase", rename = "Error", example)]
 pub struct ErrorBody {
-    /// One of INVALID_REQUEST, UNKNOWN_USER, UNKNOWN_ID_STORE,
-    /// SESSION_LIMIT_REACHED, UNAUTHORIZED, FORBIDDEN, NOT_FOUND,
-    /// SESSION_TIMED_OUT, METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, BUSY,
-    /// INTERNAL_ERROR.
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl poem_openapi::types::Example for ErrorBody {
     fn example() -> Self {
         ErrorBody {
-            code: "NOT_FOUND".into(),
+            code: ErrorCode::NotFound,
             message: "session not found".into(),
         }
     }

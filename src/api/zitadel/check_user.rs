@@ -1,6 +1,7 @@
-//! `v2alphaCheckUser` by hand: the schema says "exactly one of `userId` and
-//! `loginName`" with `oneOf`, which the derive cannot express, so clients and
-//! contract tests see the same rule the server applies.
+//! `v2alphaCheckUser` by hand: "exactly one of `userId` and `loginName`",
+//! written as a `oneOf` of two complete object schemas, so that generated
+//! clients get one typed model per branch and validators apply the same rule
+//! the server does.
 
 use std::borrow::Cow;
 
@@ -20,10 +21,24 @@ fn field(description: &'static str) -> MetaSchemaRef {
     MetaSchemaRef::Inline(Box::new(schema))
 }
 
-fn requires(name: &'static str) -> MetaSchemaRef {
-    let mut schema = MetaSchema::new("object");
-    schema.required = vec![name];
-    MetaSchemaRef::Inline(Box::new(schema))
+const BY_ID: &str = "v2alphaCheckUserById";
+const BY_LOGIN_NAME: &str = "v2alphaCheckUserByLoginName";
+
+/// One branch: an object with exactly the one field, required.
+fn branch(
+    registry: &mut Registry,
+    name: &'static str,
+    field_name: &'static str,
+    description: &'static str,
+) -> MetaSchemaRef {
+    registry.create_schema::<CheckUser, _>(name.to_owned(), |_| {
+        let mut schema = MetaSchema::new("object");
+        schema.title = Some(name.to_owned());
+        schema.properties = vec![(field_name, field(description))];
+        schema.required = vec![field_name];
+        schema
+    });
+    MetaSchemaRef::Reference(name.to_owned())
 }
 
 impl Type for CheckUser {
@@ -40,15 +55,20 @@ impl Type for CheckUser {
     }
 
     fn register(registry: &mut Registry) {
+        let by_id = branch(registry, BY_ID, "userId", "Id of the user.");
+        let by_login_name = branch(
+            registry,
+            BY_LOGIN_NAME,
+            "loginName",
+            "Login name of the user, matched case-insensitively.",
+        );
         registry.create_schema::<Self, _>(NAME.to_owned(), |_| {
-            let mut schema = MetaSchema::new("object");
+            let mut schema = MetaSchema::ANY;
             schema.title = Some(NAME.to_owned());
-            schema.description = Some("Checks the user and sets it on the session. Give exactly one of `userId` and `loginName`.");
-            schema.properties = vec![
-                ("userId", field("Id of the user.")),
-                ("loginName", field("Login name of the user, matched case-insensitively.")),
-            ];
-            schema.one_of = vec![requires("userId"), requires("loginName")];
+            schema.description = Some(
+                "Checks the user and sets it on the session. Give exactly one of `userId` and `loginName`.",
+            );
+            schema.one_of = vec![by_id, by_login_name];
             schema
         });
     }

@@ -18,7 +18,12 @@ pub enum ZitadelError {
     BadRequest(Json<RpcStatus>),
     /// Missing or invalid API key (code 16).
     #[oai(status = 401)]
-    Unauthenticated(Json<RpcStatus>),
+    Unauthenticated(
+        Json<RpcStatus>,
+        /// Always `Bearer realm="sessiond"`.
+        #[oai(header = "WWW-Authenticate")]
+        String,
+    ),
     /// Missing permission or invalid session token (code 7).
     #[oai(status = 403)]
     PermissionDenied(Json<RpcStatus>),
@@ -35,6 +40,9 @@ pub enum ZitadelError {
     #[oai(status = 500)]
     Internal(Json<RpcStatus>),
 }
+
+/// Sent with every 401 (RFC 9110 §11.6.1).
+pub const WWW_AUTHENTICATE: &str = "Bearer realm=\"sessiond\"";
 
 pub const INVALID_ARGUMENT: i32 = 3;
 pub const NOT_FOUND: i32 = 5;
@@ -82,7 +90,9 @@ impl ZitadelError {
     fn with_status(status: StatusCode, body: RpcStatus) -> ZitadelError {
         let body = Json(body);
         match status {
-            StatusCode::UNAUTHORIZED => ZitadelError::Unauthenticated(body),
+            StatusCode::UNAUTHORIZED => {
+                ZitadelError::Unauthenticated(body, WWW_AUTHENTICATE.into())
+            }
             StatusCode::FORBIDDEN => ZitadelError::PermissionDenied(body),
             StatusCode::NOT_FOUND => ZitadelError::NotFound(body),
             StatusCode::PAYLOAD_TOO_LARGE => ZitadelError::PayloadTooLarge(body),

@@ -86,11 +86,18 @@ impl ZitadelApi {
     async fn get_session(
         &self,
         auth: ApiKeyAuth,
-        #[oai(name = "sessionId", validator(min_length = 1, max_length = 200))] session_id: Path<
-            String,
-        >,
+        #[oai(
+            name = "sessionId",
+            example = "crate::api::wire::example_session_id",
+            validator(min_length = 1, max_length = 200)
+        )]
+        session_id: Path<String>,
         /// The session's token.
-        #[oai(name = "sessionToken", validator(max_length = 200))]
+        #[oai(
+            name = "sessionToken",
+            example = "crate::api::wire::example_session_token",
+            validator(max_length = 200)
+        )]
         session_token: Query<Option<String>>,
     ) -> Result<Json<GetSessionResponse>> {
         let token = session_token.0.as_deref().filter(|t| !t.is_empty());
@@ -118,9 +125,12 @@ impl ZitadelApi {
     async fn set_session(
         &self,
         auth: ApiKeyAuth,
-        #[oai(name = "sessionId", validator(min_length = 1, max_length = 200))] session_id: Path<
-            String,
-        >,
+        #[oai(
+            name = "sessionId",
+            example = "crate::api::wire::example_session_id",
+            validator(min_length = 1, max_length = 200)
+        )]
+        session_id: Path<String>,
         body: Json<SetSessionBody>,
     ) -> Result<Json<SetSessionResponse>> {
         let body = body.0;
@@ -157,9 +167,12 @@ impl ZitadelApi {
     async fn delete_session(
         &self,
         auth: ApiKeyAuth,
-        #[oai(name = "sessionId", validator(min_length = 1, max_length = 200))] session_id: Path<
-            String,
-        >,
+        #[oai(
+            name = "sessionId",
+            example = "crate::api::wire::example_session_id",
+            validator(min_length = 1, max_length = 200)
+        )]
+        session_id: Path<String>,
         body: Json<Option<DeleteSessionBody>>,
     ) -> Result<Json<DeleteSessionResponse>> {
         let token = body
