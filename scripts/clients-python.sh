@@ -71,6 +71,9 @@ port=$(python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); pr
 key="clients-admin-key-$(python -c 'import secrets; print(secrets.token_urlsafe(32))')"
 base="http://127.0.0.1:$port"
 
+# The flow asserts the defaults (e.g. OAM lifetime): no SESSIOND_* setting
+# from the caller's environment reaches the server.
+for var in $(compgen -e | grep '^SESSIOND_' || true); do unset "$var"; done
 SESSIOND_LISTEN="127.0.0.1:$port" \
 SESSIOND_DATABASE_URL="sqlite://$work/x.db?mode=rwc" \
 SESSIOND_BOOTSTRAP_ADMIN_KEY="$key" \

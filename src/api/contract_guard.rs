@@ -12,7 +12,7 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use serde_json::Value;
 
 use super::auth;
-use super::schema::{Validator, validate};
+use super::schema::{CompiledSchema, DocumentSchemas};
 
 enum Segment {
     Literal(String),
@@ -22,20 +22,20 @@ enum Segment {
 struct PathOperations {
     segments: Vec<Segment>,
     /// Method → request body schema, if the operation takes a body.
-    operations: HashMap<Method, Option<Value>>,
+    operations: HashMap<Method, Option<Arc<CompiledSchema>>>,
     allow: String,
 }
 
 #[derive(Clone)]
 pub struct ContractGuard {
     paths: Arc<Vec<PathOperations>>,
-    validator: Arc<Validator>,
 }
 
 impl ContractGuard {
     /// Builds the guard from a rendered OpenAPI document (JSON).
     pub fn from_spec(spec_json: &str) -> ContractGuard {
-        let spec: Value = serde_json::from_str(spec_json).unwrap_or_default();
+        let spec: Value = serde_json::from_str(spec_json).expect("a rendered document is JSON");
+        let schemas = DocumentSchemas::new(&spec);
         let mut paths = Vec::new();
         for (path, item) in spec["paths"].as_object().into_iter().flatten() {
             let segments = path
@@ -59,7 +59,12 @@ impl ContractGuard {
                 let schema = op["requestBody"]["content"]
                     .as_object()
                     .and_then(|c| c.values().next())
-                    .map(|media| media["schema"].clone());
+                    .map(|media| {
+                        let compiled = schemas
+                            .compile(&media["schema"])
+                            .expect("every rendered request schema compiles");
+                        Arc::new(compiled)
+                    });
                 operations.insert(parsed, schema);
             }
             paths.push(PathOperations {
@@ -70,7 +75,6 @@ impl ContractGuard {
         }
         ContractGuard {
             paths: Arc::new(paths),
-            validator: Arc::new(Validator::new(spec["components"]["schemas"].clone())),
         }
     }
 
@@ -132,7 +136,7 @@ impl<E: Endpoint> Endpoint for ContractGuardEndpoint<E> {
                 None
             } else {
                 match serde_json::from_slice::<Value>(&bytes) {
-                    Ok(value) => validate(&self.guard.validator, &value, schema).err(),
+                    Ok(value) => schema.check(&value).err(),
                     Err(_) => None, // left to the payload parser's message
                 }
             };

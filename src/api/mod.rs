@@ -11,7 +11,7 @@ mod document_shape;
 pub mod health;
 pub mod oam;
 mod outside_errors;
-mod schema;
+pub mod schema;
 pub mod wire;
 pub mod zitadel;
 

@@ -1,222 +1,163 @@
-//! A validator for the JSON Schema subset poem-openapi renders in OpenAPI
-//! 3.0 documents: `$ref`, `allOf`/`oneOf`/`anyOf`, object, array, string,
-//! integer, number and boolean with their usual bounds, `enum` and
-//! `pattern`.
+//! JSON bodies checked against a contract document's schemas with the
+//! `jsonschema` crate. OpenAPI 3.0 schema objects are read as JSON Schema
+//! draft 4 (the same `exclusiveMinimum` and `$ref` rules); `nullable` is not
+//! used by any document, so `null` is only valid where a schema allows it.
+//! Errors name the field and the rule, never the value sent, so a rejected
+//! password is not echoed back.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::{Draft, JsonType, Validator};
+use serde_json::{Value, json};
 
-use serde_json::Value;
-
-pub struct Validator {
+/// The `components` of one document, from which any of its schemas can be
+/// compiled.
+pub struct DocumentSchemas {
     components: Value,
-    patterns: Mutex<HashMap<String, Option<regex::Regex>>>,
 }
 
-impl Validator {
-    pub fn new(components: Value) -> Validator {
-        Validator {
-            components,
-            patterns: Mutex::new(HashMap::new()),
+/// One compiled schema, with the document's components beside it so that
+/// `#/components/schemas/…` references resolve.
+pub struct CompiledSchema {
+    validator: Validator,
+    root: Value,
+}
+
+impl DocumentSchemas {
+    pub fn new(document: &Value) -> DocumentSchemas {
+        DocumentSchemas {
+            components: document["components"].clone(),
         }
     }
 
-    fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
-        match schema["$ref"].as_str() {
-            Some(r) => &self.components[r.trim_start_matches("#/components/schemas/")],
-            None => schema,
-        }
-    }
-
-    fn pattern_matches(&self, pattern: &str, text: &str) -> bool {
-        let mut cache = self.patterns.lock().unwrap_or_else(|e| e.into_inner());
-        let compiled = cache
-            .entry(pattern.to_owned())
-            .or_insert_with(|| regex::Regex::new(pattern).ok());
-        compiled.as_ref().is_none_or(|re| re.is_match(text))
-    }
-}
-
-/// Checks `value` against `schema`; the error names the offending field.
-pub fn validate(v: &Validator, value: &Value, schema: &Value) -> Result<(), String> {
-    check(v, value, schema, "body")
-}
-
-fn check(v: &Validator, value: &Value, schema: &Value, at: &str) -> Result<(), String> {
-    let schema = v.resolve(schema);
-    if value.is_null() {
-        return if schema["nullable"].as_bool() == Some(true) {
-            Ok(())
-        } else {
-            Err(format!("{at}: must not be null"))
-        };
-    }
-    for part in schema["allOf"].as_array().into_iter().flatten() {
-        check(v, value, part, at)?;
-    }
-    if let Some(options) = schema["oneOf"].as_array() {
-        let matching = options
-            .iter()
-            .filter(|o| check(v, value, o, at).is_ok())
-            .count();
-        if matching != 1 {
-            let names: Vec<String> = options
-                .iter()
-                .flat_map(|o| {
-                    v.resolve(o)["required"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default()
-                })
-                .filter_map(|n| n.as_str().map(str::to_owned))
-                .collect();
-            return Err(if names.is_empty() {
-                format!("{at}: must match exactly one of the allowed forms")
-            } else {
-                format!("{at}: exactly one of {} must be set", names.join(", "))
-            });
-        }
-    }
-    if let Some(options) = schema["anyOf"].as_array()
-        && !options.iter().any(|o| check(v, value, o, at).is_ok())
-    {
-        return Err(format!("{at}: matches none of the allowed forms"));
-    }
-    if let Some(allowed) = schema["enum"].as_array()
-        && !allowed.contains(value)
-    {
-        return Err(format!("{at}: not one of the allowed values"));
-    }
-    match schema["type"].as_str() {
-        Some("object") => object(v, value, schema, at),
-        Some("array") => array(v, value, schema, at),
-        Some("string") => string(v, value, schema, at),
-        Some("integer") => integer(value, schema, at),
-        Some("number") => number(value, schema, at),
-        Some("boolean") if !value.is_boolean() => Err(format!("{at}: expected a boolean")),
-        _ => Ok(()),
+    pub fn compile(&self, schema: &Value) -> Result<CompiledSchema, String> {
+        let root = json!({"components": self.components, "allOf": [schema]});
+        let validator = jsonschema::options()
+            .with_draft(Draft::Draft4)
+            .should_validate_formats(true)
+            .with_format("date-time", |s: &str| {
+                chrono::DateTime::parse_from_rfc3339(s).is_ok()
+            })
+            .with_format("byte", |s: &str| {
+                super::wire::Base64Bytes::decode(s).is_some()
+            })
+            .build(&root)
+            .map_err(|e| format!("schema does not compile: {e}"))?;
+        Ok(CompiledSchema { validator, root })
     }
 }
 
-fn object(v: &Validator, value: &Value, schema: &Value, at: &str) -> Result<(), String> {
-    let Some(map) = value.as_object() else {
-        return Err(format!("{at}: expected an object"));
-    };
-    for name in schema["required"].as_array().into_iter().flatten() {
-        let name = name.as_str().unwrap_or_default();
-        if !map.contains_key(name) {
-            return Err(format!("{at}.{name}: is required"));
+impl CompiledSchema {
+    /// Checks a request body; the error names the first offending field,
+    /// written from `body` (`body.checks.user`).
+    pub fn check(&self, value: &Value) -> Result<(), String> {
+        self.check_at(value, "body")
+    }
+
+    /// The same, for any value, naming fields from `at`.
+    pub fn check_at(&self, value: &Value, at: &str) -> Result<(), String> {
+        match self.validator.iter_errors(value).next() {
+            None => Ok(()),
+            Some(error) => {
+                let mut field = field_path(at, &error.instance_path().to_string());
+                if let ValidationErrorKind::Required { property } = error.kind() {
+                    // Named after the missing field, as `body.userId`.
+                    field = format!("{field}.{}", property.as_str().unwrap_or("?"));
+                }
+                Err(format!(
+                    "{field}: {}",
+                    self.describe(
+                        error.kind(),
+                        error.instance(),
+                        &error.schema_path().to_string()
+                    )
+                ))
+            }
         }
     }
-    let declared = schema["properties"].as_object();
-    for (key, item) in map {
-        let path = format!("{at}.{key}");
-        match declared.and_then(|d| d.get(key)) {
-            Some(property) => check(v, item, property, &path)?,
-            None => match &schema["additionalProperties"] {
-                Value::Object(_) => check(v, item, &schema["additionalProperties"], &path)?,
-                Value::Bool(false) => return Err(format!("{path}: is not allowed")),
-                _ => {} // unknown fields are ignored
+
+    fn describe(&self, kind: &ValidationErrorKind, instance: &Value, schema_path: &str) -> String {
+        use ValidationErrorKind as K;
+        match kind {
+            K::Type { .. } if instance.is_null() => "must not be null".into(),
+            K::Type { kind } => match kind {
+                TypeKind::Single(t) => format!("expected {}", a_type(*t)),
+                TypeKind::Multiple(_) => "has the wrong type".into(),
             },
+            K::Required { .. } => "is required".into(),
+            K::MinLength { limit } => format!("must be at least {limit} characters"),
+            K::MaxLength { limit } => format!("must be at most {limit} characters"),
+            K::Pattern { pattern } => format!("does not match {pattern}"),
+            K::Format { format } => match format.as_str() {
+                "date-time" => "expected an RFC 3339 date-time".into(),
+                "byte" => "expected base64".into(),
+                other => format!("expected the {other} format"),
+            },
+            K::Enum { .. } => "not one of the allowed values".into(),
+            K::OneOfNotValid { .. } | K::OneOfMultipleValid { .. } => {
+                match self.one_of_fields(schema_path) {
+                    Some(fields) => format!("exactly one of {fields} must be set"),
+                    None => "must match exactly one of the allowed forms".into(),
+                }
+            }
+            K::AnyOf { .. } => "matches none of the allowed forms".into(),
+            K::MinItems { limit } => format!("needs at least {limit} items"),
+            K::MaxItems { limit } => format!("allows at most {limit} items"),
+            K::MinProperties { limit } => format!("needs at least {limit} properties"),
+            K::MaxProperties { limit } => format!("allows at most {limit} properties"),
+            K::Minimum { limit } => format!("must be at least {limit}"),
+            K::Maximum { limit } => format!("must be at most {limit}"),
+            K::AdditionalProperties { unexpected } => {
+                format!("{} is not allowed", unexpected.join(", "))
+            }
+            _ => "is not valid".into(),
         }
     }
-    if let Some(min) = schema["minProperties"].as_u64()
-        && (map.len() as u64) < min
-    {
-        return Err(format!("{at}: needs at least {min} properties"));
-    }
-    Ok(())
-}
 
-fn array(v: &Validator, value: &Value, schema: &Value, at: &str) -> Result<(), String> {
-    let Some(items) = value.as_array() else {
-        return Err(format!("{at}: expected an array"));
-    };
-    if let Some(min) = schema["minItems"].as_u64()
-        && (items.len() as u64) < min
-    {
-        return Err(format!("{at}: needs at least {min} items"));
-    }
-    if let Some(max) = schema["maxItems"].as_u64()
-        && (items.len() as u64) > max
-    {
-        return Err(format!("{at}: allows at most {max} items"));
-    }
-    for (i, item) in items.iter().enumerate() {
-        check(v, item, &schema["items"], &format!("{at}[{i}]"))?;
-    }
-    Ok(())
-}
-
-fn string(v: &Validator, value: &Value, schema: &Value, at: &str) -> Result<(), String> {
-    let Some(text) = value.as_str() else {
-        return Err(format!("{at}: expected a string"));
-    };
-    let len = text.chars().count() as u64;
-    if let Some(min) = schema["minLength"].as_u64()
-        && len < min
-    {
-        return Err(format!("{at}: must be at least {min} characters"));
-    }
-    if let Some(max) = schema["maxLength"].as_u64()
-        && len > max
-    {
-        return Err(format!("{at}: must be at most {max} characters"));
-    }
-    if let Some(pattern) = schema["pattern"].as_str()
-        && !v.pattern_matches(pattern, text)
-    {
-        return Err(format!("{at}: does not match {pattern}"));
-    }
-    match schema["format"].as_str() {
-        Some("date-time") if chrono::DateTime::parse_from_rfc3339(text).is_err() => {
-            Err(format!("{at}: expected an RFC 3339 date-time"))
+    /// For a `oneOf` whose branches each require one field (the user
+    /// check), the names of those fields: "userId, loginName".
+    fn one_of_fields(&self, schema_path: &str) -> Option<String> {
+        let branches = self.root.pointer(schema_path)?.as_array()?;
+        let mut names = Vec::new();
+        for branch in branches {
+            let branch = match branch["$ref"].as_str() {
+                Some(r) => self.root.pointer(r.trim_start_matches('#'))?,
+                None => branch,
+            };
+            match branch["required"].as_array()?.as_slice() {
+                [Value::String(name)] => names.push(name.clone()),
+                _ => return None,
+            }
         }
-        Some("byte") if super::wire::Base64Bytes::decode(text).is_none() => {
-            Err(format!("{at}: expected base64"))
+        Some(names.join(", "))
+    }
+}
+
+fn a_type(t: JsonType) -> &'static str {
+    match t {
+        JsonType::Array => "an array",
+        JsonType::Boolean => "a boolean",
+        JsonType::Integer => "an integer",
+        JsonType::Null => "null",
+        JsonType::Number => "a number",
+        JsonType::Object => "an object",
+        JsonType::String => "a string",
+    }
+}
+
+/// `/checks/user` from `body` → `body.checks.user`; `/queries/0` →
+/// `body.queries[0]`.
+fn field_path(at: &str, pointer: &str) -> String {
+    let mut out = at.to_owned();
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if segment.chars().all(|c| c.is_ascii_digit()) && !segment.is_empty() {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            out.push('.');
+            out.push_str(&segment);
         }
-        _ => Ok(()),
     }
-}
-
-fn integer(value: &Value, schema: &Value, at: &str) -> Result<(), String> {
-    let as_f64 = value.as_f64();
-    let whole = value.is_i64() || value.is_u64();
-    if !whole {
-        return Err(format!("{at}: expected an integer"));
-    }
-    let n = as_f64.unwrap_or_default();
-    let (lo, hi) = match schema["format"].as_str() {
-        Some("int32") => (i32::MIN as f64, i32::MAX as f64),
-        Some("uint32") => (0.0, u32::MAX as f64),
-        Some("uint64") => (0.0, u64::MAX as f64),
-        _ => (i64::MIN as f64, i64::MAX as f64),
-    };
-    if n < lo || n > hi {
-        return Err(format!("{at}: out of range"));
-    }
-    bounds(n, schema, at)
-}
-
-fn number(value: &Value, schema: &Value, at: &str) -> Result<(), String> {
-    let Some(n) = value.as_f64() else {
-        return Err(format!("{at}: expected a number"));
-    };
-    bounds(n, schema, at)
-}
-
-fn bounds(n: f64, schema: &Value, at: &str) -> Result<(), String> {
-    if let Some(min) = schema["minimum"].as_f64()
-        && n < min
-    {
-        return Err(format!("{at}: must be at least {min}"));
-    }
-    if let Some(max) = schema["maximum"].as_f64()
-        && n > max
-    {
-        return Err(format!("{at}: must be at most {max}"));
-    }
-    Ok(())
+    out
 }
 
 #[cfg(test)]
@@ -225,36 +166,66 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn rejects_what_the_schema_does_not_allow() {
-        let v = Validator::new(
-            json!({"Thing": {"type": "object", "required": ["name"], "properties": {
+    fn thing() -> CompiledSchema {
+        let document = json!({"components": {"schemas": {
+            "Thing": {"type": "object", "required": ["name"], "properties": {
                 "name": {"type": "string", "minLength": 1},
-                "n": {"type": "integer", "format": "uint32"},
-                "tags": {"type": "object", "additionalProperties": {"type": "string", "format": "byte"}}
-            }}}),
-        );
-        let schema = json!({"$ref": "#/components/schemas/Thing"});
-        assert!(validate(&v, &json!({"name": "x", "extra": 1}), &schema).is_ok());
-        assert_eq!(
-            validate(&v, &json!({"name": false}), &schema),
-            Err("body.name: expected a string".into())
-        );
-        assert_eq!(
-            validate(&v, &json!({}), &schema),
-            Err("body.name: is required".into())
-        );
-        assert_eq!(
-            validate(&v, &json!({"name": "x", "n": null}), &schema),
-            Err("body.n: must not be null".into())
-        );
-        assert_eq!(
-            validate(&v, &json!({"name": "x", "n": -1}), &schema),
-            Err("body.n: out of range".into())
-        );
-        assert_eq!(
-            validate(&v, &json!({"name": "x", "tags": {"a": "***"}}), &schema),
-            Err("body.tags.a: expected base64".into())
-        );
+                "secret": {"type": "string", "maxLength": 3},
+                "tags": {"type": "object", "additionalProperties": {"type": "string", "format": "byte"}},
+                "at": {"type": "string", "format": "date-time"},
+                "list": {"type": "array", "items": {"type": "integer"}},
+                "who": {"oneOf": [{"$ref": "#/components/schemas/ById"}, {"$ref": "#/components/schemas/ByName"}]},
+            }},
+            "ById": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+            "ByName": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
+        }}});
+        DocumentSchemas::new(&document)
+            .compile(&json!({"$ref": "#/components/schemas/Thing"}))
+            .unwrap()
+    }
+
+    #[test]
+    fn rejects_what_the_schema_does_not_allow_and_names_the_field() {
+        let s = thing();
+        assert!(s.check(&json!({"name": "x", "extra": 1})).is_ok());
+        let cases = [
+            (json!({"name": false}), "body.name: expected a string"),
+            (json!({}), "body.name: is required"),
+            (
+                json!({"name": "x", "at": null}),
+                "body.at: must not be null",
+            ),
+            (
+                json!({"name": "x", "tags": {"a": "***"}}),
+                "body.tags.a: expected base64",
+            ),
+            (
+                json!({"name": "x", "at": "yesterday"}),
+                "body.at: expected an RFC 3339 date-time",
+            ),
+            (
+                json!({"name": "x", "list": [1, "2"]}),
+                "body.list[1]: expected an integer",
+            ),
+            (
+                json!({"name": "x", "who": {}}),
+                "body.who: exactly one of id, name must be set",
+            ),
+            (
+                json!({"name": "x", "who": {"id": "a", "name": "b"}}),
+                "body.who: exactly one of id, name must be set",
+            ),
+        ];
+        for (value, message) in cases {
+            assert_eq!(s.check(&value), Err(message.to_owned()), "{value}");
+        }
+    }
+
+    #[test]
+    fn a_rejected_value_is_not_echoed() {
+        let err = thing()
+            .check(&json!({"name": "x", "secret": "hunter2"}))
+            .unwrap_err();
+        assert_eq!(err, "body.secret: must be at most 3 characters");
     }
 }

@@ -155,11 +155,11 @@ impl TestApp {
         key: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
-        let mut req = self.client.request(method, path);
+        let mut req = self.client.request(method.clone(), path);
         if let Some(key) = key {
             req = req.header("authorization", format!("Bearer {key}"));
         }
-        send(req, body).await
+        send(&method, path, req, body).await
     }
 
     pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
@@ -203,13 +203,13 @@ impl TestApp {
         body: Option<Value>,
     ) -> Reply {
         use base64::Engine;
-        let mut req = self.client.request(method, path);
+        let mut req = self.client.request(method.clone(), path);
         if let Some((user, password)) = credentials {
             let token =
                 base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
             req = req.header("authorization", format!("Basic {token}"));
         }
-        send(req, body).await
+        send(&method, path, req, body).await
     }
 
     /// Creates an OAM session with the admin key; returns its SessionData.
@@ -257,7 +257,10 @@ impl TestApp {
     }
 }
 
+/// Sends a request; every response is checked against the contract.
 async fn send(
+    method: &Method,
+    path: &str,
     mut req: poem::test::TestRequestBuilder<'_, BoxEndpoint<'static>>,
     body: Option<Value>,
 ) -> Reply {
@@ -268,6 +271,7 @@ async fn send(
     let status = resp.0.status();
     let headers = resp.0.headers().clone();
     let bytes = resp.0.into_body().into_bytes().await.expect("body");
+    crate::response_contract::check(method, path, status, &headers, &bytes);
     let body = if bytes.is_empty() {
         Value::Null
     } else {

@@ -7,6 +7,7 @@ mod cross_dialect;
 mod e2e;
 mod helpers;
 mod oam_sessions;
+mod response_contract;
 mod storage;
 mod zitadel_checks;
 mod zitadel_sessions;
