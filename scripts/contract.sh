@@ -8,11 +8,16 @@ cd "$(dirname "$0")/.."
 MAX_TIME="${CONTRACT_MAX_TIME:-45}"
 BIN="${SESSIOND_BIN:-target/debug/sessiond}"
 
-if [ ! -x .venv/bin/schemathesis ]; then
+if [ ! -x .venv/bin/schemathesis ] || [ ! -x .venv/bin/openapi-spec-validator ]; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-contract.txt
 fi
 [ -x "$BIN" ] || cargo build --quiet --bin sessiond
+
+# Every document must be valid for the OpenAPI version it declares.
+for doc in openapi/*.json openapi/*.yaml; do
+  .venv/bin/openapi-spec-validator "$doc"
+done
 
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

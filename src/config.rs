@@ -236,6 +236,18 @@ pub struct Config {
     )]
     pub bootstrap_admin_key: Option<String>,
 
+    /// Whether Swagger UI keeps the keys authorized in it across reloads.
+    /// Swagger UI stores them in clear text in the browser's localStorage;
+    /// set to false on shared machines.
+    #[arg(
+        long,
+        env = "SESSIOND_SWAGGER_UI_PERSIST_AUTHORIZATION",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub swagger_ui_persist_authorization: bool,
+
     /// Log format.
     #[arg(long, env = "SESSIOND_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,

@@ -60,7 +60,10 @@ fn document(Path(file): Path<String>, files: poem::web::Data<&Files>) -> Respons
     }
 }
 
-pub fn swagger_ui_endpoint(documents: &[Document]) -> impl Endpoint + use<> {
+pub fn swagger_ui_endpoint(
+    documents: &[Document],
+    persist_authorization: bool,
+) -> impl Endpoint + use<> {
     let urls: Vec<utoipa_swagger_ui::Url<'static>> = documents
         .iter()
         .enumerate()
@@ -72,7 +75,7 @@ pub fn swagger_ui_endpoint(documents: &[Document]) -> impl Endpoint + use<> {
         .collect();
     let config = Arc::new(
         utoipa_swagger_ui::Config::new(urls)
-            .persist_authorization(true)
+            .persist_authorization(persist_authorization)
             .try_it_out_enabled(true)
             .display_operation_id(true),
     );

@@ -103,7 +103,13 @@ pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
                 .with(contract_guard::AllowHeader(guard("oam-session-v1"))),
         )
         .nest("/openapi", docs::documents_endpoint(&documents))
-        .nest("/swagger-ui", docs::swagger_ui_endpoint(&documents))
+        .nest(
+            "/swagger-ui",
+            docs::swagger_ui_endpoint(
+                &documents,
+                services.settings.swagger_ui_persist_authorization,
+            ),
+        )
         .at("/healthz", health::healthz)
         .at("/readyz", health::readyz)
         .data(services)

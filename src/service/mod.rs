@@ -34,6 +34,8 @@ pub struct Settings {
     pub zitadel_idle_timeout: Option<chrono::Duration>,
     pub max_sessions_per_user: u64,
     pub session_limit_policy: SessionLimitPolicy,
+    /// Whether Swagger UI keeps authorized keys in the browser's storage.
+    pub swagger_ui_persist_authorization: bool,
 }
 
 fn minutes(m: u64) -> Option<chrono::Duration> {
@@ -54,6 +56,7 @@ impl Settings {
             zitadel_idle_timeout: minutes(c.zitadel_idle_timeout_minutes),
             max_sessions_per_user: c.max_sessions_per_user,
             session_limit_policy: c.session_limit_policy,
+            swagger_ui_persist_authorization: c.swagger_ui_persist_authorization,
         }
     }
 

@@ -157,3 +157,146 @@ async fn documents_are_served_and_listed_in_swagger_ui() {
     let ready = app.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(ready.status, StatusCode::OK);
 }
+
+/// The example of a schema, following one `$ref`.
+fn example_of<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => {
+            &spec["components"]["schemas"][r.trim_start_matches("#/components/schemas/")]["example"]
+        }
+        None => &schema["example"],
+    }
+}
+
+fn has_null(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.iter().any(has_null),
+        Value::Object(object) => object.values().any(has_null),
+        _ => false,
+    }
+}
+
+#[test]
+fn every_example_validates_against_its_own_schema() {
+    use sessiond::api::schema::DocumentSchemas;
+    let mut checked = 0;
+    for doc in documents() {
+        let spec: Value = serde_json::from_str(&doc.json).unwrap();
+        let schemas = DocumentSchemas::new(&spec);
+        for (name, schema) in spec["components"]["schemas"].as_object().unwrap() {
+            let Some(example) = schema.get("example") else {
+                continue;
+            };
+            assert!(
+                !has_null(example),
+                "{}: {name}'s example has a null",
+                doc.name
+            );
+            let compiled = schemas.compile(schema).unwrap();
+            if let Err(problem) = compiled.check_at(example, "example") {
+                panic!(
+                    "{}: {name}'s example breaks its schema: {problem}",
+                    doc.name
+                );
+            }
+            checked += 1;
+        }
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (_, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap();
+                for param in op["parameters"].as_array().into_iter().flatten() {
+                    let name = param["name"].as_str().unwrap();
+                    let example = &param["example"];
+                    assert!(
+                        !example.is_null(),
+                        "{id} {path}: parameter {name} has no example"
+                    );
+                    let compiled = schemas.compile(&param["schema"]).unwrap();
+                    if let Err(problem) = compiled.check_at(example, name) {
+                        panic!("{id}: the example of {name} breaks its schema: {problem}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 40, "only {checked} examples found");
+}
+
+/// Builds each operation's request from its documented examples alone.
+fn example_request(spec: &Value, path: &str, op: &Value) -> (String, Option<Value>) {
+    let mut uri = path.to_owned();
+    let mut query = Vec::new();
+    for param in op["parameters"].as_array().into_iter().flatten() {
+        let name = param["name"].as_str().unwrap();
+        let value = match &param["example"] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        match param["in"].as_str().unwrap() {
+            "path" => uri = uri.replace(&format!("{{{name}}}"), &value),
+            "query" => query.push(format!("{name}={value}")),
+            other => panic!("parameter in {other}"),
+        }
+    }
+    if !query.is_empty() {
+        uri = format!("{uri}?{}", query.join("&"));
+    }
+    let body = op["requestBody"]["content"]["application/json"]["schema"]
+        .as_object()
+        .map(|_| {
+            example_of(
+                spec,
+                &op["requestBody"]["content"]["application/json"]["schema"],
+            )
+            .clone()
+        });
+    (uri, body)
+}
+
+#[tokio::test]
+async fn every_request_example_is_accepted_by_the_server() {
+    let app = TestApp::spawn().await;
+    // The examples name this user.
+    app.create_user("alice@example.com", "correct horse battery staple")
+        .await;
+    let mut sent = 0;
+    for doc in documents() {
+        let spec: Value = serde_json::from_str(&doc.json).unwrap();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap();
+                let (uri, body) = example_request(&spec, path, op);
+                if let Some(body) = &body {
+                    assert!(!body.is_null(), "{id} has a body without an example");
+                }
+                let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let r = app.admin(method.clone(), &uri, body.clone()).await;
+                // Examples may name sessions and keys that do not exist
+                // (404) or a user that already does (409); they must never
+                // fail validation or authentication, nor break the server.
+                assert!(
+                    !matches!(r.status.as_u16(), 400 | 401 | 413 | 500..),
+                    "{id}: {method} {uri} with its example answered {}: {}",
+                    r.status,
+                    r.body
+                );
+                sent += 1;
+            }
+        }
+    }
+    assert!(sent >= 19, "only {sent} operations sent");
+}
+
+#[tokio::test]
+async fn swagger_ui_can_be_told_not_to_keep_keys() {
+    let app = TestApp::spawn_with(|c| c.swagger_ui_persist_authorization = false).await;
+    let init = app
+        .client
+        .get("/swagger-ui/swagger-initializer.js")
+        .send()
+        .await;
+    let js = init.0.into_body().into_string().await.unwrap();
+    assert!(js.contains("\"persistAuthorization\": false"), "{js}");
+}

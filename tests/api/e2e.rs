@@ -87,46 +87,70 @@ async fn the_binary_serves_the_whole_flow_over_tcp() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let r = http
-        .post(format!("{base}/admin/v1/users"))
-        .bearer_auth(&key)
-        .json(&json!({"loginName": "e2e", "password": "e2e-password"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let r = http
-        .post(format!("{base}/v2alpha/sessions"))
-        .bearer_auth(&key)
-        .json(&json!({"checks": {"user": {"loginName": "E2E"}, "password": {"password": "e2e-password"}}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let created: Value = r.json().await.unwrap();
+    let (status, _) = exchange(
+        http.post(format!("{base}/admin/v1/users"))
+            .bearer_auth(&key)
+            .json(&json!({"loginName": "e2e", "password": "e2e-password"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, created) = exchange(
+        http.post(format!("{base}/v2alpha/sessions"))
+            .bearer_auth(&key)
+            .json(&json!({"checks": {"user": {"loginName": "E2E"}, "password": {"password": "e2e-password"}}})),
+    )
+    .await;
+    assert_eq!(status, 201);
     let id = created["sessionId"].as_str().unwrap();
-    let r = http
-        .get(format!("{base}/v2alpha/sessions/{id}"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let got: Value = r.json().await.unwrap();
+    let (status, got) = exchange(
+        http.get(format!("{base}/v2alpha/sessions/{id}"))
+            .bearer_auth(&key),
+    )
+    .await;
+    assert_eq!(status, 200);
     assert_eq!(got["session"]["factors"]["user"]["loginName"], "e2e");
-    let r = http
-        .delete(format!("{base}/v2alpha/sessions/{id}"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let (status, _) = exchange(
+        http.delete(format!("{base}/v2alpha/sessions/{id}"))
+            .bearer_auth(&key),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = exchange(
+        http.get(format!("{base}/v2alpha/sessions/{id}"))
+            .bearer_auth(&key),
+    )
+    .await;
+    assert_eq!(status, 404);
     let r = http
         .get(format!("{base}/swagger-ui/"))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+}
+
+/// Sends a request over TCP; the response is checked against the contract.
+async fn exchange(req: reqwest::RequestBuilder) -> (u16, Value) {
+    let (client, req) = req.build_split();
+    let req = req.unwrap();
+    let method = poem::http::Method::from_bytes(req.method().as_str().as_bytes()).unwrap();
+    let uri = match req.url().query() {
+        Some(query) => format!("{}?{query}", req.url().path()),
+        None => req.url().path().to_owned(),
+    };
+    let r = client.execute(req).await.unwrap();
+    let status = poem::http::StatusCode::from_u16(r.status().as_u16()).unwrap();
+    let mut headers = poem::http::HeaderMap::new();
+    for (name, value) in r.headers() {
+        headers.insert(
+            poem::http::HeaderName::from_bytes(name.as_str().as_bytes()).unwrap(),
+            poem::http::HeaderValue::from_bytes(value.as_bytes()).unwrap(),
+        );
+    }
+    let bytes = r.bytes().await.unwrap();
+    crate::response_contract::check(&method, &uri, status, &headers, &bytes);
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status.as_u16(), body)
 }
 
 fn run_cli(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
