@@ -145,7 +145,7 @@ pub fn check(method: &Method, uri: &str, status: StatusCode, headers: &HeaderMap
     let operation = doc
         .operations
         .iter()
-        .filter(|op| &op.method == method)
+        .filter(|op| op.method == *method)
         .find(|op| best.is_some() && matches(op, &parts) == best);
     let value = parse(doc.name, method, uri, status, body);
     let Some(operation) = operation else {
