@@ -108,6 +108,47 @@ pub struct Config {
     )]
     pub database_max_connections: u32,
 
+    /// Milliseconds a query waits for a database connection before the
+    /// request fails with 503; also the timeout for opening one.
+    #[arg(
+        long,
+        env = "SESSIOND_DATABASE_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub database_acquire_timeout_ms: u64,
+
+    /// Seconds a client has to send a request's headers (and to start its
+    /// next request on a kept-alive connection) before the connection is
+    /// closed.
+    #[arg(
+        long,
+        env = "SESSIOND_HEADER_READ_TIMEOUT_SECONDS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub header_read_timeout_seconds: u64,
+
+    /// Seconds a client has to send a request's body before it is answered
+    /// with 400.
+    #[arg(
+        long,
+        env = "SESSIOND_BODY_READ_TIMEOUT_SECONDS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub body_read_timeout_seconds: u64,
+
+    /// Milliseconds the server keeps serving after SIGTERM, answering with
+    /// `Connection: close`, before it stops accepting.
+    #[arg(
+        long,
+        env = "SESSIOND_SHUTDOWN_DRAIN_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub shutdown_drain_ms: u64,
+
     /// Name of this deployment's identity store.
     #[arg(
         long,
@@ -202,6 +243,44 @@ pub struct Config {
     /// What a create beyond the per-user limit does.
     #[arg(long, env = "SESSIOND_SESSION_LIMIT_POLICY", value_enum, default_value_t = SessionLimitPolicy::Deny, global = true)]
     pub session_limit_policy: SessionLimitPolicy,
+
+    /// Most filters in one search (ZITADEL queries, OAM attribute filters);
+    /// at most the documented 20.
+    #[arg(
+        long,
+        env = "SESSIOND_MAX_SEARCH_FILTERS",
+        default_value_t = crate::domain::limits::MAX_SEARCH_FILTERS,
+        global = true
+    )]
+    pub max_search_filters: usize,
+
+    /// Most metadata keys (OAM user attributes) on one session; at most the
+    /// documented 100.
+    #[arg(
+        long,
+        env = "SESSIOND_MAX_METADATA_KEYS",
+        default_value_t = crate::domain::limits::MAX_METADATA_KEYS,
+        global = true
+    )]
+    pub max_metadata_keys: usize,
+
+    /// Longest metadata key, in characters; at most the documented 200.
+    #[arg(
+        long,
+        env = "SESSIOND_MAX_METADATA_KEY_LENGTH",
+        default_value_t = crate::domain::limits::MAX_METADATA_KEY_LENGTH,
+        global = true
+    )]
+    pub max_metadata_key_length: usize,
+
+    /// Largest metadata value, in bytes; at most the documented 4096.
+    #[arg(
+        long,
+        env = "SESSIOND_MAX_METADATA_VALUE_BYTES",
+        default_value_t = crate::domain::limits::MAX_METADATA_VALUE_BYTES,
+        global = true
+    )]
+    pub max_metadata_value_bytes: usize,
 
     /// Minutes a terminated or expired session is kept before it is purged.
     #[arg(

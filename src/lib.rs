@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod ids;
 pub mod password;
+pub mod server;
 pub mod service;
 pub mod startup;
 pub mod store;

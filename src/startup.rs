@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use poem::listener::{Acceptor, Listener, TcpListener};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -31,7 +30,7 @@ pub async fn services(
         store,
         Arc::new(hasher),
         clock,
-        Settings::from_config(config),
+        Settings::from_config(config)?,
         instance_id,
     ))
 }
@@ -43,13 +42,19 @@ pub fn offline_services(config: &Config) -> anyhow::Result<Services> {
         Store::new(Default::default()),
         Arc::new(hasher),
         Arc::new(SystemClock),
-        Settings::from_config(config),
+        Settings::from_config(config)?,
         String::new(),
     ))
 }
 
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.database_url, config.database_max_connections, None).await
+    Store::open_with(
+        &config.database_url,
+        config.database_max_connections,
+        None,
+        std::time::Duration::from_millis(config.database_acquire_timeout_ms.max(1)),
+    )
+    .await
 }
 
 /// Runs the server until SIGINT or SIGTERM, then drains in-flight requests.
@@ -61,15 +66,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .bootstrap(config.bootstrap_admin_key.as_deref())
         .await?;
 
-    let acceptor = TcpListener::bind(config.listen)
-        .into_acceptor()
+    let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let local = acceptor
-        .local_addr()
-        .first()
-        .and_then(|a| a.as_socket_addr().copied())
-        .unwrap_or(config.listen);
+    let local = listener.local_addr().unwrap_or(config.listen);
     if let Some(secret) = new_admin_secret {
         // Printed once, on stderr, never logged.
         eprintln!(
@@ -91,14 +91,21 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             .flush_periodically(ACCESS_FLUSH_INTERVAL),
     );
     let accesses = services.accesses.clone();
-    let served = poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(
-            crate::api::routes(services),
-            shutdown_signal(),
-            Some(std::time::Duration::from_secs(10)),
-        )
-        .await
-        .context("server failed");
+    let options = crate::server::ServerOptions {
+        header_read_timeout: std::time::Duration::from_secs(
+            config.header_read_timeout_seconds.max(1),
+        ),
+        drain: std::time::Duration::from_millis(config.shutdown_drain_ms),
+        grace: std::time::Duration::from_secs(10),
+    };
+    let served = crate::server::run(
+        listener,
+        crate::api::routes(services),
+        shutdown_signal(),
+        options,
+    )
+    .await
+    .context("server failed");
     purger.abort();
     access_writer.abort();
     // Accesses recorded by the last requests are written before exit.

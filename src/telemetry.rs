@@ -7,11 +7,89 @@ use crate::config::LogFormat;
 
 pub fn init(format: LogFormat, filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        // The writer escapes every control byte, so the formatter's own
+        // colour codes are off.
+        LogFormat::Text => builder
+            .with_ansi(false)
+            .with_writer(EscapedStderr)
+            .try_init(),
+        LogFormat::Json => builder
+            .with_writer(std::io::stderr)
+            .json()
+            .flatten_event(true)
+            .try_init(),
     };
+    log_panics_once();
+}
+
+/// Panics are logged as one error event with their location, and no
+/// backtrace is captured (see `api::panics`).
+fn log_panics_once() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(panic.location = %location, "panic while handling a request");
+    }));
+}
+
+/// Standard error for text logs, with every control character inside an
+/// event escaped, so that a path or header with a newline or an escape
+/// sequence cannot forge a log line or drive the terminal. The formatter
+/// writes each event, ending in its newline, with one write.
+#[derive(Clone, Copy)]
+struct EscapedStderr;
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for EscapedStderr {
+    type Writer = EscapedWriter;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        EscapedWriter
+    }
+}
+
+struct EscapedWriter;
+
+impl std::io::Write for EscapedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let (line, newline) = match buf.strip_suffix(b"\n") {
+            Some(line) => (line, true),
+            None => (buf, false),
+        };
+        let mut out = escape_controls(line);
+        if newline {
+            out.push(b'\n');
+        }
+        std::io::stderr().lock().write_all(&out)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+/// `\n`, `\r`, ESC and every other C0 control (and DEL) as `\xNN`.
+fn escape_controls(line: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(line.len());
+    for &b in line {
+        if (b < 0x20 && b != b'\t') || b == 0x7f {
+            out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
+        } else {
+            out.push(b);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_cannot_forge_lines() {
+        let escaped = super::escape_controls(b"GET /a\nforged line \x1b[31mred");
+        assert_eq!(escaped, b"GET /a\\x0aforged line \\x1b[31mred".to_vec());
+    }
 }

@@ -15,6 +15,10 @@ pub struct Model {
     /// `active`, `locked` or `inactive`.
     pub state: String,
     pub failed_attempts: i32,
+    /// Password checks reserved and not yet settled (see `pending_until`).
+    pub pending_attempts: i32,
+    /// Microseconds since the epoch after which `pending_attempts` lapses.
+    pub pending_until: i64,
     pub id_store_name: String,
     pub created_at: i64,
     pub changed_at: i64,

@@ -8,6 +8,7 @@ mod m20261122_000002_create_users;
 mod m20261122_000003_create_api_keys;
 mod m20261122_000004_create_sessions;
 mod m20261122_000005_add_search_indexes;
+mod m20261201_000006_add_password_reservations;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_create_api_keys::Migration),
             Box::new(m20261122_000004_create_sessions::Migration),
             Box::new(m20261122_000005_add_search_indexes::Migration),
+            Box::new(m20261201_000006_add_password_reservations::Migration),
         ]
     }
 }

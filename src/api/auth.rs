@@ -24,7 +24,7 @@ impl poem::error::ResponseError for AuthError {
     fn status(&self) -> StatusCode {
         match self {
             AuthError::Missing | AuthError::Invalid => StatusCode::UNAUTHORIZED,
-            AuthError::Unavailable => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -44,14 +44,32 @@ fn resolve(result: Result<Option<Principal>, crate::domain::Error>) -> poem::Res
     }
 }
 
-/// Authenticates a request from its `Authorization` header, Bearer or
-/// Basic, outside the security schemes (for checks that run before them).
-pub async fn authenticate_request(req: &Request) -> poem::Result<Principal> {
+/// The caller, resolved by the contract guard before anything of the
+/// request is parsed; the security schemes take it from here instead of
+/// looking the key up again.
+#[derive(Clone)]
+pub struct Authenticated(pub Principal);
+
+/// Which credentials a document accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    BearerOnly,
+    BearerOrBasic,
+}
+
+/// Authenticates a request from its `Authorization` header, outside the
+/// security schemes, so credentials are checked before the body and the
+/// parameters are parsed. A Basic header where only Bearer is accepted
+/// counts as missing credentials.
+pub async fn authenticate_request(req: &Request, accepted: Accepted) -> poem::Result<Principal> {
     use poem::web::headers::authorization::{Basic as BasicHeader, Bearer as BearerHeader};
     use poem::web::headers::{Authorization, HeaderMapExt};
     let services = services(req)?;
     if let Some(Authorization(bearer)) = req.headers().typed_get::<Authorization<BearerHeader>>() {
         return resolve(services.auth.bearer(bearer.token()).await);
+    }
+    if accepted == Accepted::BearerOnly {
+        return Err(AuthError::Missing.into());
     }
     if let Some(Authorization(basic)) = req.headers().typed_get::<Authorization<BasicHeader>>() {
         return resolve(
@@ -64,7 +82,14 @@ pub async fn authenticate_request(req: &Request) -> poem::Result<Principal> {
     Err(AuthError::Missing.into())
 }
 
+fn already_authenticated(req: &Request) -> Option<Principal> {
+    req.extensions().get::<Authenticated>().map(|a| a.0.clone())
+}
+
 async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+    if let Some(principal) = already_authenticated(req) {
+        return Ok(principal);
+    }
     let services = services(req)?;
     resolve(services.auth.bearer(&bearer.token).await)
 }
@@ -100,6 +125,9 @@ pub struct AdminKeyAuth(pub Principal);
 pub struct Checked(Result<Principal, AuthError>);
 
 async fn check_oam_bearer(req: &Request, bearer: Bearer) -> poem::Result<Checked> {
+    if let Some(principal) = already_authenticated(req) {
+        return Ok(Checked(Ok(principal)));
+    }
     let services = services(req)?;
     Ok(Checked(
         resolve(services.auth.bearer(&bearer.token).await).map_err(auth_error),
@@ -107,6 +135,9 @@ async fn check_oam_bearer(req: &Request, bearer: Bearer) -> poem::Result<Checked
 }
 
 async fn check_oam_basic(req: &Request, basic: Basic) -> poem::Result<Checked> {
+    if let Some(principal) = already_authenticated(req) {
+        return Ok(Checked(Ok(principal)));
+    }
     let services = services(req)?;
     Ok(Checked(
         resolve(services.auth.basic(&basic.username, &basic.password).await).map_err(auth_error),

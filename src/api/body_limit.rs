@@ -6,18 +6,26 @@ use poem::{Endpoint, Middleware, Request, Result};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-pub struct BodyLimit;
+/// The body is read within `read_timeout`, so a client that trickles its
+/// body cannot hold a request open.
+pub struct BodyLimit {
+    pub read_timeout: std::time::Duration,
+}
 
 impl<E: Endpoint> Middleware<E> for BodyLimit {
     type Output = BodyLimitEndpoint<E>;
 
     fn transform(&self, ep: E) -> Self::Output {
-        BodyLimitEndpoint { inner: ep }
+        BodyLimitEndpoint {
+            inner: ep,
+            read_timeout: self.read_timeout,
+        }
     }
 }
 
 pub struct BodyLimitEndpoint<E> {
     inner: E,
+    read_timeout: std::time::Duration,
 }
 
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
@@ -33,15 +41,22 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             return Err(poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE));
         }
         let body = req.take_body();
-        let bytes = body
-            .into_bytes_limit(MAX_BODY_BYTES)
-            .await
-            .map_err(|err| match err {
-                poem::error::ReadBodyError::PayloadTooLarge => {
-                    poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE)
-                }
-                other => poem::Error::from_string(other.to_string(), StatusCode::BAD_REQUEST),
-            })?;
+        let read = tokio::time::timeout(self.read_timeout, body.into_bytes_limit(MAX_BODY_BYTES));
+        let Ok(read) = read.await else {
+            return Err(poem::Error::from_string(
+                format!(
+                    "request body not received within {} s",
+                    self.read_timeout.as_secs()
+                ),
+                StatusCode::BAD_REQUEST,
+            ));
+        };
+        let bytes = read.map_err(|err| match err {
+            poem::error::ReadBodyError::PayloadTooLarge => {
+                poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE)
+            }
+            other => poem::Error::from_string(other.to_string(), StatusCode::BAD_REQUEST),
+        })?;
         // Bodies are JSON whatever the client declares, as in ZITADEL's
         // gateway; this also lets optional bodies (DELETE) be left out.
         if !req.headers().contains_key(poem::http::header::CONTENT_TYPE) {

@@ -29,6 +29,7 @@ struct PathOperations {
 #[derive(Clone)]
 pub struct ContractGuard {
     paths: Arc<Vec<PathOperations>>,
+    accepted: auth::Accepted,
 }
 
 impl ContractGuard {
@@ -73,8 +74,18 @@ impl ContractGuard {
                 allow: methods.join(", "),
             });
         }
+        let basic = spec["components"]["securitySchemes"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .any(|(_, scheme)| scheme["scheme"] == "basic");
         ContractGuard {
             paths: Arc::new(paths),
+            accepted: if basic {
+                auth::Accepted::BearerOrBasic
+            } else {
+                auth::Accepted::BearerOnly
+            },
         }
     }
 
@@ -128,8 +139,18 @@ impl<E: Endpoint> Endpoint for ContractGuardEndpoint<E> {
 
     async fn call(&self, mut req: Request) -> Result<Self::Output> {
         let path = req.uri().path().to_owned();
-        let found = self.guard.find(&path);
-        if let Some(Some(schema)) = found.and_then(|p| p.operations.get(req.method())) {
+        let Some(schema) = self
+            .guard
+            .find(&path)
+            .and_then(|p| p.operations.get(req.method()))
+        else {
+            // No operation here: routing answers 404 or 405.
+            return Ok(self.inner.call(req).await?.into_response());
+        };
+        // Credentials come first, before parameters and body are parsed.
+        let principal = auth::authenticate_request(&req, self.guard.accepted).await?;
+        req.extensions_mut().insert(auth::Authenticated(principal));
+        if let Some(schema) = schema {
             // The body limit middleware has already buffered the body.
             let bytes = req.take_body().into_bytes().await?;
             let problem = if bytes.is_empty() {
@@ -142,8 +163,6 @@ impl<E: Endpoint> Endpoint for ContractGuardEndpoint<E> {
             };
             req.set_body(bytes);
             if let Some(problem) = problem {
-                // Authentication is answered before validation.
-                auth::authenticate_request(&req).await?;
                 return Err(poem::Error::from_string(
                     format!("invalid request body: {problem}"),
                     StatusCode::BAD_REQUEST,

@@ -11,6 +11,7 @@ mod document_shape;
 pub mod health;
 pub mod oam;
 mod outside_errors;
+pub mod panics;
 pub mod schema;
 pub mod wire;
 pub mod zitadel;
@@ -61,6 +62,12 @@ pub fn contract_documents(services: &Services) -> Vec<docs::Document> {
     ]
 }
 
+/// API answers carry session tokens, key secrets and session state; no
+/// cache on the way may keep them.
+fn no_store() -> poem::middleware::SetHeader {
+    poem::middleware::SetHeader::new().overriding(poem::http::header::CACHE_CONTROL, "no-store")
+}
+
 /// The whole application, as the server and the tests run it.
 pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
     let documents = contract_documents(&services);
@@ -76,31 +83,43 @@ pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
             ZITADEL_PREFIX,
             zitadel_service(services.clone())
                 .into_endpoint()
+                .with(panics::catch(zitadel::error::panicked))
                 .with(guard("zitadel-session-v2alpha"))
-                .with(body_limit::BodyLimit)
+                .with(body_limit::BodyLimit {
+                    read_timeout: services.settings.body_read_timeout,
+                })
                 .catch_all_error(|err| async move { zitadel::error::from_poem(err) })
                 .with(contract_guard::AllowHeader(guard(
                     "zitadel-session-v2alpha",
-                ))),
+                )))
+                .with(no_store()),
         )
         .nest_no_strip(
             ADMIN_PREFIX,
             admin_service(services.clone())
                 .into_endpoint()
+                .with(panics::catch(admin::error::panicked))
                 .with(guard("admin-v1"))
-                .with(body_limit::BodyLimit)
+                .with(body_limit::BodyLimit {
+                    read_timeout: services.settings.body_read_timeout,
+                })
                 .catch_all_error(|err| async move { admin::error::from_poem(err) })
-                .with(contract_guard::AllowHeader(guard("admin-v1"))),
+                .with(contract_guard::AllowHeader(guard("admin-v1")))
+                .with(no_store()),
         )
         .nest_no_strip(
             OAM_PREFIX,
             oam_service(services.clone())
                 .into_endpoint()
+                .with(panics::catch(oam::error::panicked))
                 .with(guard("oam-session-v1"))
                 .with(oam::LiteralPlus)
-                .with(body_limit::BodyLimit)
+                .with(body_limit::BodyLimit {
+                    read_timeout: services.settings.body_read_timeout,
+                })
                 .catch_all_error(|err| async move { oam::error::from_poem(err) })
-                .with(contract_guard::AllowHeader(guard("oam-session-v1"))),
+                .with(contract_guard::AllowHeader(guard("oam-session-v1")))
+                .with(no_store()),
         )
         .nest("/openapi", docs::documents_endpoint(&documents))
         .nest(
@@ -112,6 +131,11 @@ pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
         )
         .at("/healthz", health::healthz)
         .at("/readyz", health::readyz)
+        .with(outside_errors::ByPrefix(vec![
+            (ZITADEL_PREFIX, zitadel::error::from_poem),
+            (ADMIN_PREFIX, admin::error::from_poem),
+            (OAM_PREFIX, oam::error::from_poem),
+        ]))
         .data(services)
         .with(access_log::AccessLog)
 }

@@ -47,3 +47,47 @@ pub fn json_response(status: StatusCode, body: serde_json::Value) -> poem::Respo
         .content_type("application/json; charset=utf-8")
         .body(body.to_string())
 }
+
+/// Renders errors that the outer router raises before a dialect's own
+/// routes run (a path that does not decode to UTF-8, say) in the shape of
+/// the dialect whose prefix the path has.
+pub struct ByPrefix(pub Vec<(&'static str, Renderer)>);
+
+/// A dialect's rendering of an error raised outside its handlers.
+pub type Renderer = fn(poem::Error) -> poem::Response;
+
+impl<E: poem::Endpoint> poem::Middleware<E> for ByPrefix {
+    type Output = ByPrefixEndpoint<E>;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        ByPrefixEndpoint {
+            inner: ep,
+            renderers: self.0.clone(),
+        }
+    }
+}
+
+pub struct ByPrefixEndpoint<E> {
+    inner: E,
+    renderers: Vec<(&'static str, Renderer)>,
+}
+
+impl<E: poem::Endpoint> poem::Endpoint for ByPrefixEndpoint<E> {
+    type Output = poem::Response;
+
+    async fn call(&self, req: poem::Request) -> poem::Result<Self::Output> {
+        use poem::IntoResponse;
+        let path = req.uri().path().to_owned();
+        match self.inner.call(req).await {
+            Ok(response) => Ok(response.into_response()),
+            Err(err) => match self
+                .renderers
+                .iter()
+                .find(|(prefix, _)| path.starts_with(&format!("{prefix}/")))
+            {
+                Some((_, render)) => Ok(render(err)),
+                None => Err(err),
+            },
+        }
+    }
+}

@@ -53,11 +53,12 @@ scalar_type!(U64String, "string_uint64", {
     schema.example = Some(Value::String("0".to_owned()));
     schema
 });
-scalar_type!(
-    Base64Bytes,
-    "string_byte",
-    MetaSchema::new_with_format("string", "byte")
-);
+scalar_type!(Base64Bytes, "string_byte", {
+    let mut schema = MetaSchema::new_with_format("string", "byte");
+    // The base64 text of the largest metadata value.
+    schema.max_length = Some(crate::domain::limits::MAX_METADATA_VALUE_BASE64);
+    schema
+});
 
 /// A timestamp: written as RFC 3339 in UTC with a `Z` suffix and only the
 /// fractional digits needed; any RFC 3339 offset is accepted on input.

@@ -45,14 +45,46 @@ pub enum Error {
     /// Too many password hashes are already queued.
     #[error("too many password checks in progress")]
     HashingBusy,
+    /// A request value beyond a documented limit, or beyond what the store
+    /// can take (an offset above 2^63 - 1).
+    #[error("{what} exceeds the maximum of {max}")]
+    TooLarge { what: &'static str, max: u64 },
+    /// The database cannot be reached (refused, reset, or no connection
+    /// free within the acquire timeout).
+    #[error("database unavailable")]
+    Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
 
 impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
-        Error::Internal(err.into())
+        if is_unreachable(&err) {
+            Error::Unavailable(err.into())
+        } else {
+            Error::Internal(err.into())
+        }
     }
+}
+
+/// Whether a database error means "cannot reach the database" rather than
+/// "the query failed": no connection within the acquire timeout, or the
+/// connection refused, reset or closed under the query.
+fn is_unreachable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        DbErr::Conn(_) => return true,
+        _ => return false,
+    };
+    matches!(
+        sqlx.as_ref(),
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed | Sqlx::Tls(_)
+    )
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

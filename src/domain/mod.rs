@@ -3,11 +3,13 @@
 
 pub mod error;
 pub mod key;
+pub mod limits;
 pub mod session;
 pub mod user;
 
 pub use error::Error;
 pub use key::{ApiKey, Permission, Principal};
+pub use limits::Limits;
 pub use session::{
     Checks, ClientContext, Metadata, MetadataChanges, NewSession, Session, SessionOrigin,
     SessionSearch, UserFactor, UserSelector,

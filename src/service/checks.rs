@@ -34,9 +34,9 @@ impl Sessions {
                     .await);
             };
             if found.state != UserState::Active {
-                return Err(self
-                    .fail_after_dummy_verify(checks, Error::UserNotActive)
-                    .await);
+                // Refused without argon2: the answer already says the user
+                // exists, and a locked user's password is never checked.
+                return Err(Error::UserNotActive);
             }
             if current.is_some_and(|c| c.user_id != found.id) {
                 return Err(Error::UserChangeNotPossible);
@@ -69,6 +69,12 @@ impl Sessions {
         })
     }
 
+    /// Verifies a password with lockout that holds under concurrency (as
+    /// ZITADEL's fix for GHSA-7h8m-vrxx-vr4m): a slot is reserved in the
+    /// store before argon2 runs, and only while `failed + pending` is below
+    /// the threshold, so at most `threshold` verifications count against a
+    /// user before the lock, on every node. Without a slot the answer is
+    /// "not active", the same as once locked, whatever the password.
     async fn check_password(
         &self,
         record: Option<User>,
@@ -80,21 +86,69 @@ impl Sessions {
             return Err(Error::UserNotFound);
         };
         if record.state != UserState::Active {
-            self.hasher.verify(password, None).await?;
             return Err(Error::UserNotActive);
         }
+        let threshold = self.settings.lockout_threshold;
+        if threshold == 0 {
+            return self
+                .check_password_without_lockout(&record, password, now)
+                .await;
+        }
+        if !self
+            .store
+            .reserve_password_check(&record.id, threshold, now)
+            .await?
+        {
+            return Err(Error::UserNotActive);
+        }
+        // Verify and settle in a task of its own: if the request is dropped
+        // mid-verify, the slot is still settled instead of held until it
+        // lapses (`RESERVATION_TTL`, for a node that dies mid-check).
+        let store = self.store.clone();
+        let hasher = self.hasher.clone();
+        let password = password.clone();
+        tokio::spawn(async move {
+            let matched = match hasher.verify(&password, Some(&record.password_hash)).await {
+                Ok(matched) => matched,
+                Err(err) => {
+                    store.release_password_check(&record.id).await?;
+                    return Err(err);
+                }
+            };
+            if !matched {
+                store
+                    .settle_failed_password(&record.id, threshold, now)
+                    .await?;
+                return Err(Error::PasswordInvalid);
+            }
+            if !store.settle_good_password(&record.id).await? {
+                // Locked (or gone) while this check ran: never a success.
+                return Err(Error::UserNotActive);
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("password check task failed: {e}")))?
+    }
+
+    /// Lockout off: every wrong password is counted, nothing is reserved.
+    async fn check_password_without_lockout(
+        &self,
+        record: &User,
+        password: &Password,
+        now: Timestamp,
+    ) -> Result<(), Error> {
         if !self
             .hasher
             .verify(password, Some(&record.password_hash))
             .await?
         {
             self.store
-                .record_failed_password(&record.id, self.settings.lockout_threshold, now)
+                .record_failed_password(&record.id, 0, now)
                 .await?;
             return Err(Error::PasswordInvalid);
         }
         if !self.store.record_good_password(&record.id).await? {
-            // Locked by concurrent failures while this check ran.
             return Err(Error::UserNotActive);
         }
         Ok(())

@@ -36,6 +36,9 @@ pub struct Settings {
     pub session_limit_policy: SessionLimitPolicy,
     /// Whether Swagger UI keeps authorized keys in the browser's storage.
     pub swagger_ui_persist_authorization: bool,
+    pub limits: crate::domain::Limits,
+    /// How long a request body may take to arrive.
+    pub body_read_timeout: std::time::Duration,
 }
 
 fn minutes(m: u64) -> Option<chrono::Duration> {
@@ -43,8 +46,17 @@ fn minutes(m: u64) -> Option<chrono::Duration> {
 }
 
 impl Settings {
-    pub fn from_config(c: &Config) -> Settings {
-        Settings {
+    /// Settings from configuration; fails on a limit above its documented
+    /// ceiling.
+    pub fn from_config(c: &Config) -> anyhow::Result<Settings> {
+        let limits = crate::domain::Limits::new(
+            c.max_search_filters,
+            c.max_metadata_keys,
+            c.max_metadata_key_length,
+            c.max_metadata_value_bytes,
+        )
+        .map_err(anyhow::Error::msg)?;
+        Ok(Settings {
             id_store_name: c.id_store_name.clone(),
             lockout_threshold: c.lockout_threshold,
             search_default_limit: c.search_default_limit,
@@ -57,7 +69,9 @@ impl Settings {
             max_sessions_per_user: c.max_sessions_per_user,
             session_limit_policy: c.session_limit_policy,
             swagger_ui_persist_authorization: c.swagger_ui_persist_authorization,
-        }
+            limits,
+            body_read_timeout: std::time::Duration::from_secs(c.body_read_timeout_seconds.max(1)),
+        })
     }
 
     pub fn lifetime(&self, origin: SessionOrigin) -> Option<chrono::Duration> {

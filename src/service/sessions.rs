@@ -13,7 +13,7 @@ use crate::domain::{
 use crate::ids;
 use crate::password::PasswordHasher;
 use crate::store::Store;
-use crate::store::sessions::MetadataWrite;
+use crate::store::sessions::{MetadataWrite, UserLimit};
 
 pub struct Sessions {
     pub(super) store: Store,
@@ -84,9 +84,6 @@ impl Sessions {
         }
         let now = self.clock.now();
         let outcome = self.run_checks(None, &new.checks, now).await?;
-        if let Some(user) = &outcome.user {
-            self.enforce_user_limit(&user.user_id, now).await?;
-        }
 
         let default_expiry = self.settings.lifetime(new.origin).map(|d| now + d);
         let expires_at = match (default_expiry, new.requested_expiry) {
@@ -116,32 +113,28 @@ impl Sessions {
             session_index: ids::new_secret(),
             terminated_at: None,
         };
-        self.store.insert_session(&session).await?;
+        match (&session.user, self.user_limit()) {
+            (Some(user), Some(limit)) => {
+                self.store
+                    .insert_session_within_limit(&session, &user.user_id, limit, now)
+                    .await?
+            }
+            // No limit (the default): a single insert.
+            _ => self.store.insert_session(&session).await?,
+        }
         tracing::info!(session.id = %session.id, "session created");
         Ok(Created { session, token })
     }
 
-    /// Applies the per-user session limit before a new session for `user_id`.
-    async fn enforce_user_limit(&self, user_id: &str, now: Timestamp) -> Result<(), Error> {
+    /// The per-user session limit, if one is set. The store applies it in
+    /// the transaction that inserts, so parallel creates (on any node)
+    /// cannot overshoot it.
+    fn user_limit(&self) -> Option<UserLimit> {
         let max = self.settings.max_sessions_per_user;
-        if max == 0 {
-            return Ok(());
-        }
-        let active = self.store.active_sessions_of_user(user_id, now).await?;
-        let max = usize::try_from(max).unwrap_or(usize::MAX);
-        if active.len() < max {
-            return Ok(());
-        }
-        match self.settings.session_limit_policy {
-            SessionLimitPolicy::Deny => Err(Error::SessionLimitReached),
-            SessionLimitPolicy::EvictOldest => {
-                let excess = active.len() + 1 - max;
-                self.store
-                    .terminate_sessions(&active[..excess], now)
-                    .await?;
-                Ok(())
-            }
-        }
+        (max > 0).then(|| UserLimit {
+            max,
+            evict_oldest: self.settings.session_limit_policy == SessionLimitPolicy::EvictOldest,
+        })
     }
 
     /// A session as stored, with any access this node has not written yet.

@@ -22,24 +22,59 @@ impl Backend {
     }
 }
 
+/// How long a query waits for a connection (and a new connection for the
+/// database to answer) before it fails as unavailable.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Where a URL points, for messages: `PostgreSQL at db.example.com:5432`,
+/// `SQLite database ./sessiond.db`. Never the password.
+pub fn describe(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let file = rest.trim_start_matches("//");
+        let file = file.split('?').next().unwrap_or_default();
+        return format!("SQLite database {file}");
+    }
+    match url::Url::parse(url) {
+        Ok(parsed) => format!(
+            "PostgreSQL at {}:{}",
+            parsed.host_str().unwrap_or("localhost"),
+            parsed.port().unwrap_or(5432)
+        ),
+        Err(_) => "the database (unparsable URL)".to_owned(),
+    }
+}
+
+/// Connects with the default acquire timeout; see [`connect_with`].
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    search_path: Option<&str>,
+) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, max_connections, search_path, DEFAULT_ACQUIRE_TIMEOUT).await
+}
+
 /// Connects, tunes the backend, and applies pending migrations.
 ///
 /// SQLite runs in WAL mode with synchronous=NORMAL and a busy timeout, so
 /// readers never wait for the writer and writers queue instead of failing.
 /// `search_path` (PostgreSQL only) points the pool at one schema; tests use
 /// it to isolate themselves.
-pub async fn connect(
+/// A database that cannot be reached fails within `acquire_timeout`, here
+/// and for every later query, so callers answer "unavailable" quickly
+/// instead of queueing behind a dead server.
+pub async fn connect_with(
     url: &str,
     max_connections: u32,
     search_path: Option<&str>,
+    acquire_timeout: Duration,
 ) -> anyhow::Result<DatabaseConnection> {
     let backend = Backend::of_url(url)?;
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections.max(1))
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30))
+        .connect_timeout(acquire_timeout)
+        .acquire_timeout(acquire_timeout)
         .sqlx_logging(false);
     if let Some(schema) = search_path {
         options.set_schema_search_path(schema.to_owned());
@@ -57,14 +92,33 @@ pub async fn connect(
     }
     let db = Database::connect(options)
         .await
-        .context("cannot connect to the database")?;
+        .with_context(|| format!("cannot connect to {}", describe(url)))?;
     Migrator::up(&db, None)
         .await
-        .context("cannot apply database migrations")?;
+        .with_context(|| format!("cannot apply database migrations to {}", describe(url)))?;
     if backend == Backend::Sqlite {
         db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
             .await
-            .context("cannot checkpoint the SQLite WAL")?;
+            .with_context(|| format!("cannot write to {}", describe(url)))?;
     }
     Ok(db)
+}
+
+/// Fails unless the SQLite database takes writes: a read-only file or
+/// mount would otherwise start, report ready, and fail every write. Needs a
+/// pool of one connection, so both statements run on the same connection.
+pub async fn ensure_writable(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
+    let not_writable = || format!("{} is not writable", describe(url));
+    db.execute_unprepared("BEGIN IMMEDIATE")
+        .await
+        .with_context(not_writable)?;
+    // A read-only connection takes the lock; only a real write fails.
+    let probe = db
+        .execute_unprepared("CREATE TABLE sessiond_write_probe (x INTEGER)")
+        .await;
+    db.execute_unprepared("ROLLBACK")
+        .await
+        .with_context(not_writable)?;
+    probe.with_context(not_writable)?;
+    Ok(())
 }

@@ -7,7 +7,7 @@ pub mod keys;
 pub mod sessions;
 pub mod users;
 
-pub use connect::{Backend, connect};
+pub use connect::{Backend, DEFAULT_ACQUIRE_TIMEOUT, connect, connect_with, describe};
 
 use sea_orm::DatabaseConnection;
 
@@ -31,20 +31,33 @@ impl Store {
         }
     }
 
-    /// Connects (and migrates) with the pools the backend wants.
+    /// Connects (and migrates) with the pools the backend wants and the
+    /// default acquire timeout.
     pub async fn open(
         url: &str,
         max_connections: u32,
         search_path: Option<&str>,
     ) -> anyhow::Result<Store> {
+        Store::open_with(url, max_connections, search_path, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// The same, with the given acquire timeout.
+    pub async fn open_with(
+        url: &str,
+        max_connections: u32,
+        search_path: Option<&str>,
+        acquire_timeout: std::time::Duration,
+    ) -> anyhow::Result<Store> {
         match Backend::of_url(url)? {
             Backend::Sqlite => {
-                let writer = connect(url, 1, search_path).await?;
-                let reader = connect(url, max_connections, search_path).await?;
+                let writer = connect_with(url, 1, search_path, acquire_timeout).await?;
+                connect::ensure_writable(&writer, url).await?;
+                let reader =
+                    connect_with(url, max_connections, search_path, acquire_timeout).await?;
                 Ok(Store { reader, writer })
             }
             Backend::Postgres => Ok(Store::new(
-                connect(url, max_connections, search_path).await?,
+                connect_with(url, max_connections, search_path, acquire_timeout).await?,
             )),
         }
     }
@@ -53,9 +66,12 @@ impl Store {
         &self.writer
     }
 
-    /// Readiness: the database answers a trivial query.
-    pub async fn ping(&self) -> bool {
-        self.reader.ping().await.is_ok()
+    /// Readiness: the database answers a trivial query within `within`.
+    pub async fn ping(&self, within: std::time::Duration) -> bool {
+        matches!(
+            tokio::time::timeout(within, self.reader.ping()).await,
+            Ok(Ok(()))
+        )
     }
 }
 

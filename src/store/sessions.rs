@@ -1,10 +1,11 @@
 use std::collections::HashMap;
 
-use entity::{session, session_metadata};
+use entity::{session, session_metadata, user};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 
 use super::{Store, micros, time};
@@ -102,12 +103,54 @@ impl Store {
             return Ok(());
         }
         let txn = self.writer.begin().await?;
-        session::Entity::insert(to_row(s))
-            .exec_without_returning(&txn)
+        insert_in(&txn, s).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Inserts a session for `user_id` under the per-user limit, in one
+    /// transaction that holds the user's write lock from the count to the
+    /// insert: the user's row `FOR UPDATE` on PostgreSQL (so creates on
+    /// every node queue per user), `BEGIN IMMEDIATE` on SQLite (the
+    /// database's one write lock). At the limit, `deny` fails with
+    /// `SessionLimitReached`; `evict-oldest` terminates the oldest active
+    /// sessions to make room.
+    pub async fn insert_session_within_limit(
+        &self,
+        s: &Session,
+        user_id: &str,
+        limit: UserLimit,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let txn = self
+            .writer
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
             .await?;
-        session_metadata::Entity::insert_many(metadata_rows(&s.id, &s.metadata))
-            .exec_without_returning(&txn)
-            .await?;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            // A user deleted meanwhile has no row to lock; its sessions are
+            // beyond any login anyway.
+            let _: Option<String> = user::Entity::find_by_id(user_id.to_owned())
+                .select_only()
+                .column(user::Column::Id)
+                .lock_exclusive()
+                .into_tuple()
+                .one(&txn)
+                .await?;
+        }
+        let active: Vec<String> = active_of_user(user_id, now).into_tuple().all(&txn).await?;
+        let max = usize::try_from(limit.max).unwrap_or(usize::MAX);
+        if active.len() >= max {
+            if !limit.evict_oldest {
+                txn.rollback().await?;
+                return Err(Error::SessionLimitReached);
+            }
+            let excess = active.len() + 1 - max;
+            terminate_in(&txn, &active[..excess], now).await?;
+        }
+        insert_in(&txn, s).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -229,26 +272,7 @@ impl Store {
             return Ok(0);
         }
         let txn = self.writer.begin().await?;
-        let mut terminated = 0;
-        // Chunks keep each statement under the backends' parameter limits.
-        for chunk in ids.chunks(500) {
-            let res = session::Entity::update_many()
-                .col_expr(session::Column::TerminatedAt, Expr::value(micros(now)))
-                .col_expr(session::Column::ChangedAt, Expr::value(micros(now)))
-                .col_expr(
-                    session::Column::Sequence,
-                    Expr::col(session::Column::Sequence).add(1),
-                )
-                .filter(session::Column::Id.is_in(chunk.iter().cloned()))
-                .filter(session::Column::TerminatedAt.is_null())
-                .exec(&txn)
-                .await?;
-            terminated += res.rows_affected;
-            session_metadata::Entity::delete_many()
-                .filter(session_metadata::Column::SessionId.is_in(chunk.iter().cloned()))
-                .exec(&txn)
-                .await?;
-        }
+        let terminated = terminate_in(&txn, ids, now).await?;
         txn.commit().await?;
         Ok(terminated)
     }
@@ -259,23 +283,10 @@ impl Store {
         user_id: &str,
         now: Timestamp,
     ) -> Result<Vec<String>, Error> {
-        let now = micros(now);
-        let ids: Vec<String> = session::Entity::find()
-            .select_only()
-            .column(session::Column::Id)
-            .filter(session::Column::UserId.eq(user_id))
-            .filter(session::Column::TerminatedAt.is_null())
-            .filter(
-                Condition::any()
-                    .add(session::Column::ExpiresAt.is_null())
-                    .add(session::Column::ExpiresAt.gt(now)),
-            )
-            .order_by_asc(session::Column::CreatedAt)
-            .order_by_asc(session::Column::Id)
+        Ok(active_of_user(user_id, now)
             .into_tuple()
             .all(&self.reader)
-            .await?;
-        Ok(ids)
+            .await?)
     }
 
     /// Sessions matching `search`, newest first unless ascending, with the
@@ -365,6 +376,72 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The per-user session limit a create respects (`max` > 0).
+#[derive(Clone, Copy, Debug)]
+pub struct UserLimit {
+    pub max: u64,
+    /// At the limit: end the oldest sessions (true) or refuse (false).
+    pub evict_oldest: bool,
+}
+
+async fn insert_in(db: &impl ConnectionTrait, s: &Session) -> Result<(), Error> {
+    session::Entity::insert(to_row(s))
+        .exec_without_returning(db)
+        .await?;
+    if !s.metadata.is_empty() {
+        session_metadata::Entity::insert_many(metadata_rows(&s.id, &s.metadata))
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn terminate_in(
+    db: &impl ConnectionTrait,
+    ids: &[String],
+    now: Timestamp,
+) -> Result<u64, Error> {
+    let mut terminated = 0;
+    // Chunks keep each statement under the backends' parameter limits.
+    for chunk in ids.chunks(500) {
+        let res = session::Entity::update_many()
+            .col_expr(session::Column::TerminatedAt, Expr::value(micros(now)))
+            .col_expr(session::Column::ChangedAt, Expr::value(micros(now)))
+            .col_expr(
+                session::Column::Sequence,
+                Expr::col(session::Column::Sequence).add(1),
+            )
+            .filter(session::Column::Id.is_in(chunk.iter().cloned()))
+            .filter(session::Column::TerminatedAt.is_null())
+            .exec(db)
+            .await?;
+        terminated += res.rows_affected;
+        session_metadata::Entity::delete_many()
+            .filter(session_metadata::Column::SessionId.is_in(chunk.iter().cloned()))
+            .exec(db)
+            .await?;
+    }
+    Ok(terminated)
+}
+
+/// Ids of the user's active (not terminated, not expired) sessions, oldest
+/// first.
+fn active_of_user(user_id: &str, now: Timestamp) -> Select<session::Entity> {
+    let now = micros(now);
+    session::Entity::find()
+        .select_only()
+        .column(session::Column::Id)
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::TerminatedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(session::Column::ExpiresAt.is_null())
+                .add(session::Column::ExpiresAt.gt(now)),
+        )
+        .order_by_asc(session::Column::CreatedAt)
+        .order_by_asc(session::Column::Id)
 }
 
 fn filtered(search: &SessionSearch) -> Select<session::Entity> {

@@ -40,6 +40,8 @@ impl Store {
             password_hash: Set(new.password_hash.clone()),
             state: Set(UserState::Active.as_str().to_owned()),
             failed_attempts: Set(0),
+            pending_attempts: Set(0),
+            pending_until: Set(0),
             id_store_name: Set(id_store_name.to_owned()),
             created_at: Set(micros(now)),
             changed_at: Set(micros(now)),
@@ -121,9 +123,9 @@ impl Store {
         Ok(res.rows_affected > 0)
     }
 
-    /// Counts one wrong password, and locks the user when the count reaches
-    /// `threshold` (0 = never). One statement, so concurrent failures are
-    /// all counted.
+    /// Counts one wrong password when lockout is off (`threshold` 0), or
+    /// locks the user when the count reaches `threshold`. One statement, so
+    /// concurrent failures are all counted.
     pub async fn record_failed_password(
         &self,
         id: &str,
@@ -164,4 +166,123 @@ impl Store {
             .await?;
         Ok(res.rows_affected > 0)
     }
+
+    /// Reserves one password verification for an active user, granted only
+    /// while `failed + pending < threshold`; one conditional UPDATE, so
+    /// concurrent checks (on any node) never get more than `threshold`
+    /// slots between them. Returns whether the slot was granted.
+    ///
+    /// A pending count lapses [`RESERVATION_TTL`] after the latest grant:
+    /// checks settle their slot even when the request is dropped (see the
+    /// service), so only a node dying mid-check leaves a slot behind, and
+    /// that slot is freed once nobody has been granted one for that long.
+    pub async fn reserve_password_check(
+        &self,
+        id: &str,
+        threshold: u32,
+        now: Timestamp,
+    ) -> Result<bool, Error> {
+        let now_us = micros(now);
+        let live = Expr::col(user::Column::PendingUntil).gt(now_us);
+        let pending = Expr::case(live.clone(), Expr::col(user::Column::PendingAttempts))
+            .finally(Expr::value(0));
+        let res = user::Entity::update_many()
+            .col_expr(
+                user::Column::PendingAttempts,
+                Expr::case(live, Expr::col(user::Column::PendingAttempts).add(1))
+                    .finally(Expr::value(1))
+                    .into(),
+            )
+            .col_expr(
+                user::Column::PendingUntil,
+                Expr::value(micros(now + RESERVATION_TTL)),
+            )
+            .filter(user::Column::Id.eq(id))
+            .filter(user::Column::State.eq(UserState::Active.as_str()))
+            .filter(
+                Expr::col(user::Column::FailedAttempts)
+                    .add(pending)
+                    .lt(i64::from(threshold)),
+            )
+            .exec(&self.writer)
+            .await?;
+        Ok(res.rows_affected > 0)
+    }
+
+    /// Turns a reserved check into a counted failure, and locks the user
+    /// when failures reach `threshold`.
+    pub async fn settle_failed_password(
+        &self,
+        id: &str,
+        threshold: u32,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let active = Expr::col(user::Column::State).eq(UserState::Active.as_str());
+        let next = Expr::col(user::Column::FailedAttempts).add(1);
+        user::Entity::update_many()
+            .col_expr(user::Column::PendingAttempts, released())
+            .col_expr(
+                user::Column::FailedAttempts,
+                Expr::case(active.clone(), next.clone())
+                    .finally(Expr::col(user::Column::FailedAttempts))
+                    .into(),
+            )
+            .col_expr(
+                user::Column::State,
+                Expr::case(
+                    active.and(next.gte(i64::from(threshold))),
+                    Expr::value(UserState::Locked.as_str()),
+                )
+                .finally(Expr::col(user::Column::State))
+                .into(),
+            )
+            .col_expr(user::Column::ChangedAt, Expr::value(micros(now)))
+            .filter(user::Column::Id.eq(id))
+            .exec(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Releases a reserved check after a correct password and clears the
+    /// failure count. Returns false when the user is no longer active
+    /// (locked meanwhile, or gone): then the password must not count.
+    pub async fn settle_good_password(&self, id: &str) -> Result<bool, Error> {
+        let res = user::Entity::update_many()
+            .col_expr(user::Column::PendingAttempts, released())
+            .col_expr(user::Column::FailedAttempts, Expr::value(0))
+            .filter(user::Column::Id.eq(id))
+            .filter(user::Column::State.eq(UserState::Active.as_str()))
+            .exec(&self.writer)
+            .await?;
+        if res.rows_affected > 0 {
+            return Ok(true);
+        }
+        self.release_password_check(id).await?;
+        Ok(false)
+    }
+
+    /// Gives a reserved slot back without counting anything (the check did
+    /// not run, e.g. the hashing queue was full).
+    pub async fn release_password_check(&self, id: &str) -> Result<(), Error> {
+        user::Entity::update_many()
+            .col_expr(user::Column::PendingAttempts, released())
+            .filter(user::Column::Id.eq(id))
+            .exec(&self.writer)
+            .await?;
+        Ok(())
+    }
+}
+
+/// How long a pending password check holds its slot without settling.
+pub const RESERVATION_TTL: chrono::Duration = chrono::Duration::seconds(60);
+
+/// `pending_attempts - 1`, never below zero (a lapsed count may already
+/// have been restarted).
+fn released() -> Expr {
+    Expr::case(
+        Expr::col(user::Column::PendingAttempts).gt(0),
+        Expr::col(user::Column::PendingAttempts).sub(1),
+    )
+    .finally(Expr::value(0))
+    .into()
 }

@@ -126,6 +126,16 @@ impl TestApp {
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let (db, store) = TestDb::new().await;
+        TestApp::build(db, store, tweak).await
+    }
+
+    /// An app over a store of the test's own making (through a proxy, say),
+    /// on `db`'s database.
+    pub async fn over_store(db: TestDb, store: Store) -> TestApp {
+        TestApp::build(db, store, |_| {}).await
+    }
+
+    async fn build(db: TestDb, store: Store, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = Config::for_tests(&db.url);
         tweak(&mut config);
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
@@ -229,6 +239,11 @@ impl TestApp {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         r.body["secret"].as_str().expect("secret").to_owned()
+    }
+
+    /// An OAM search with no filter, as the admin key.
+    pub async fn oam_search_all(&self) -> Reply {
+        self.admin(Method::POST, OAM_SEARCH, Some(json!({}))).await
     }
 
     /// Reads a ZITADEL session with its token (as the admin key).

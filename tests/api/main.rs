@@ -2,12 +2,16 @@
 //! Run against PostgreSQL with `TEST_DATABASE_URL=postgres://…`.
 
 mod admin;
+mod concurrency;
 mod contract;
 mod cross_dialect;
 mod e2e;
+mod faults;
+mod fuzz;
 mod helpers;
 mod oam_sessions;
 mod response_contract;
+mod server;
 mod storage;
 mod zitadel_checks;
 mod zitadel_sessions;

@@ -89,10 +89,7 @@ async fn create_validates_its_input() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         r.body,
-        oam_error(
-            "INVALID_REQUEST",
-            "invalid request body: body.userId: must be at least 1 characters"
-        )
+        oam_error("INVALID_REQUEST", "userId must not be empty")
     );
     let r = app
         .admin(Method::POST, OAM_SESSION, Some(json!({"userId": 7})))

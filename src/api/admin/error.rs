@@ -40,6 +40,9 @@ pub enum AdminError {
     /// Unexpected error.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
+    /// The database cannot be reached; retry later (`UNAVAILABLE`).
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
 }
 
 impl AdminError {
@@ -58,6 +61,7 @@ impl AdminError {
             StatusCode::PAYLOAD_TOO_LARGE => AdminError::PayloadTooLarge(body),
             StatusCode::TOO_MANY_REQUESTS => AdminError::TooManyRequests(body),
             StatusCode::BAD_REQUEST => AdminError::BadRequest(body),
+            StatusCode::SERVICE_UNAVAILABLE => AdminError::Unavailable(body),
             _ => AdminError::Internal(body),
         }
     }
@@ -71,6 +75,17 @@ impl From<Error> for AdminError {
     fn from(err: Error) -> AdminError {
         use StatusCode as S;
         let (status, code, message) = match &err {
+            Error::TooLarge { .. } => {
+                return AdminError::new(S::BAD_REQUEST, C::InvalidArgument, err.to_string());
+            }
+            Error::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                (
+                    S::SERVICE_UNAVAILABLE,
+                    C::Unavailable,
+                    "the database is unavailable, retry later",
+                )
+            }
             Error::UserNotFound => (S::NOT_FOUND, C::UserNotFound, "user not found"),
             Error::KeyNotFound => (S::NOT_FOUND, C::KeyNotFound, "api key not found"),
             Error::LoginNameTaken => (
@@ -146,7 +161,7 @@ impl From<AuthError> for AdminError {
                 "api key is invalid",
             ),
             AuthError::Unavailable => {
-                AdminError::from(Error::Internal(anyhow::anyhow!("key lookup failed")))
+                AdminError::from(Error::Unavailable(anyhow::anyhow!("key lookup failed")))
             }
         }
     }
@@ -178,4 +193,15 @@ pub fn from_poem(err: poem::Error) -> poem::Response {
         ),
     };
     mapped.into_response()
+}
+
+/// The answer to a request whose handling panicked.
+pub fn panicked() -> poem::Response {
+    use poem::IntoResponse;
+    AdminError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        C::Internal,
+        "internal error",
+    )
+    .into_response()
 }

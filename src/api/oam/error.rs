@@ -44,6 +44,9 @@ pub enum OamError {
     /// Unexpected error.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
+    /// The database cannot be reached; retry later (`UNAVAILABLE`).
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
 }
 
 impl OamError {
@@ -60,6 +63,7 @@ impl OamError {
             StatusCode::PAYLOAD_TOO_LARGE => OamError::PayloadTooLarge(body),
             StatusCode::TOO_MANY_REQUESTS => OamError::TooManyRequests(body),
             StatusCode::BAD_REQUEST => OamError::BadRequest(body),
+            StatusCode::SERVICE_UNAVAILABLE => OamError::Unavailable(body),
             _ => OamError::Internal(body),
         }
     }
@@ -77,6 +81,17 @@ impl From<Error> for OamError {
     fn from(err: Error) -> OamError {
         use StatusCode as S;
         let (status, code, message) = match &err {
+            Error::TooLarge { .. } => {
+                return OamError::new(S::BAD_REQUEST, C::InvalidRequest, err.to_string());
+            }
+            Error::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                (
+                    S::SERVICE_UNAVAILABLE,
+                    C::Unavailable,
+                    "the database is unavailable, retry later",
+                )
+            }
             Error::SessionNotFound | Error::SessionTerminated | Error::SessionExpired => {
                 (S::NOT_FOUND, C::NotFound, "session not found")
             }
@@ -162,9 +177,9 @@ impl From<AuthError> for OamError {
                 C::Unauthorized,
                 "credentials are not valid",
             ),
-            AuthError::Unavailable => {
-                OamError::from(Error::Internal(anyhow::anyhow!("credential check failed")))
-            }
+            AuthError::Unavailable => OamError::from(Error::Unavailable(anyhow::anyhow!(
+                "credential check failed"
+            ))),
         }
     }
 }
@@ -195,4 +210,15 @@ pub fn from_poem(err: poem::Error) -> poem::Response {
         ),
     };
     mapped.into_response()
+}
+
+/// The answer to a request whose handling panicked.
+pub fn panicked() -> poem::Response {
+    use poem::IntoResponse;
+    OamError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        C::InternalError,
+        "unexpected error",
+    )
+    .into_response()
 }

@@ -50,6 +50,10 @@ impl OamApi {
         body: Json<SessionData>,
     ) -> Result<Json<SessionData>> {
         let body = body.0;
+        if body.user_id.is_empty() {
+            auth.principal()?;
+            return Err(OamError::invalid("userId must not be empty"));
+        }
         let new = NewSession {
             origin: SessionOrigin::Oam,
             checks: Checks {
@@ -206,6 +210,8 @@ impl OamApi {
             .require(crate::domain::Permission::SessionRead)?;
         let params = Selectors::new(session_id.0, user_id.0, id_store.0);
         let body = body.0.unwrap_or_default();
+        let filters = body.user_attributes.as_ref().map_or(0, |a| a.len());
+        self.services.settings.limits.check_filters(filters)?;
         let login = params
             .user_id
             .clone()

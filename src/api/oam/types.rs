@@ -19,7 +19,8 @@ pub struct NameValueAttribute {
     /// Attribute name. The key in `userAttributes` names the attribute;
     /// on output this always equals it.
     pub attr_name: Option<String>,
-    /// Attribute value.
+    /// Attribute value, at most 4096 bytes once decoded.
+    #[oai(validator(max_length = 5464))]
     pub attr_value: Option<String>,
     /// How `attrValue` is encoded: absent or `text` for UTF-8 text, `base64`
     /// for binary values.
@@ -66,10 +67,14 @@ pub struct SessionData {
     pub session_index: Option<String>,
     /// Last time the session changed (set by the server).
     pub update_time: Option<Rfc3339>,
-    /// Name/value attributes, keyed by name.
+    /// Name/value attributes, keyed by name: at most 100, names of up to
+    /// 200 characters.
+    #[oai(validator(max_properties = 100))]
     pub user_attributes: Option<BTreeMap<String, NameValueAttribute>>,
-    /// Login name of the user the session belongs to.
-    #[oai(validator(min_length = 1, max_length = 200))]
+    /// Login name of the user the session belongs to; required and
+    /// non-empty on create. Empty only on a session opened through the
+    /// ZITADEL API without a user check.
+    #[oai(validator(max_length = 200))]
     pub user_id: String,
 }
 
@@ -121,7 +126,8 @@ pub struct SessionSearchQuery {
     pub session_id: Option<String>,
     /// Sessions last changed at or before this instant.
     pub update_time: Option<Rfc3339>,
-    /// Every given attribute must be present with this value.
+    /// Every given attribute must be present with this value; at most 20.
+    #[oai(validator(max_properties = 20))]
     pub user_attributes: Option<BTreeMap<String, NameValueAttribute>>,
     /// Login name of the user.
     #[oai(validator(max_length = 200))]

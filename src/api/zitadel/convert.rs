@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::types as wire;
 use crate::api::wire::{Base64Bytes, Rfc3339, U64String};
 use crate::domain::session::Password;
-use crate::domain::{self, Metadata, Session, SessionSearch, UserSelector};
+use crate::domain::{self, Error, Metadata, Session, SessionSearch, UserSelector};
 use crate::service::Details;
 
 pub fn checks(raw: Option<wire::Checks>) -> domain::Checks {
@@ -65,10 +65,20 @@ pub fn session(s: &Session) -> wire::Session {
     }
 }
 
-pub fn search(raw: wire::ListSessionsRequest) -> SessionSearch {
+/// The largest offset the store takes (SQL offsets are signed 64-bit).
+const MAX_OFFSET: u64 = i64::MAX as u64;
+
+pub fn search(raw: wire::ListSessionsRequest) -> Result<SessionSearch, Error> {
     let query = raw.query.unwrap_or_default();
+    let offset = query.offset.map_or(0, |o| o.0);
+    if offset > MAX_OFFSET {
+        return Err(Error::TooLarge {
+            what: "query.offset",
+            max: MAX_OFFSET,
+        });
+    }
     let mut search = SessionSearch {
-        offset: query.offset.map_or(0, |o| o.0),
+        offset,
         limit: query.limit.map(u64::from),
         ascending: query.asc.unwrap_or(false),
         ..SessionSearch::default()
@@ -83,5 +93,5 @@ pub fn search(raw: wire::ListSessionsRequest) -> SessionSearch {
                 .collect(),
         });
     }
-    search
+    Ok(search)
 }

@@ -39,6 +39,9 @@ pub enum ZitadelError {
     /// Unexpected error (code 13).
     #[oai(status = 500)]
     Internal(Json<RpcStatus>),
+    /// The database cannot be reached; retry later (code 14).
+    #[oai(status = 503)]
+    Unavailable(Json<RpcStatus>),
 }
 
 /// Sent with every 401 (RFC 9110 §11.6.1).
@@ -51,6 +54,7 @@ pub const RESOURCE_EXHAUSTED: i32 = 8;
 pub const FAILED_PRECONDITION: i32 = 9;
 pub const UNIMPLEMENTED: i32 = 12;
 pub const INTERNAL: i32 = 13;
+pub const UNAVAILABLE: i32 = 14;
 pub const UNAUTHENTICATED: i32 = 16;
 
 impl ZitadelError {
@@ -98,6 +102,7 @@ impl ZitadelError {
             StatusCode::PAYLOAD_TOO_LARGE => ZitadelError::PayloadTooLarge(body),
             StatusCode::TOO_MANY_REQUESTS => ZitadelError::ResourceExhausted(body),
             StatusCode::BAD_REQUEST => ZitadelError::BadRequest(body),
+            StatusCode::SERVICE_UNAVAILABLE => ZitadelError::Unavailable(body),
             _ => ZitadelError::Internal(body),
         }
     }
@@ -107,6 +112,23 @@ impl From<Error> for ZitadelError {
     fn from(err: Error) -> ZitadelError {
         use StatusCode as S;
         let (status, code, id, text) = match &err {
+            Error::TooLarge { .. } => {
+                return ZitadelError::domain(
+                    S::BAD_REQUEST,
+                    INVALID_ARGUMENT,
+                    "SESSION-L1m1t",
+                    &err.to_string(),
+                );
+            }
+            Error::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                (
+                    S::SERVICE_UNAVAILABLE,
+                    UNAVAILABLE,
+                    "SESSION-Unav1",
+                    "Database unavailable, retry later",
+                )
+            }
             Error::SessionNotFound => (
                 S::NOT_FOUND,
                 NOT_FOUND,
@@ -229,7 +251,7 @@ impl From<AuthError> for ZitadelError {
                 "Token is invalid",
             ),
             AuthError::Unavailable => {
-                ZitadelError::from(Error::Internal(anyhow::anyhow!("key lookup failed")))
+                ZitadelError::from(Error::Unavailable(anyhow::anyhow!("key lookup failed")))
             }
         }
     }
@@ -262,4 +284,15 @@ pub fn from_poem(err: poem::Error) -> poem::Response {
         ),
     };
     mapped.into_response()
+}
+
+/// The answer to a request whose handling panicked.
+pub fn panicked() -> poem::Response {
+    use poem::IntoResponse;
+    ZitadelError::plain(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        INTERNAL,
+        "Internal error",
+    )
+    .into_response()
 }

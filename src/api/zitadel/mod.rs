@@ -233,7 +233,9 @@ impl ZitadelApi {
         auth: &ApiKeyAuth,
         body: ListSessionsRequest,
     ) -> Result<Json<ListSessionsResponse>> {
-        let search = convert::search(body);
+        let filters = body.queries.as_ref().map_or(0, Vec::len);
+        self.services.settings.limits.check_filters(filters)?;
+        let search = convert::search(body)?;
         let (total, sessions) = self.services.sessions.search(&auth.0, search).await?;
         let processed = sessions.iter().map(|s| s.sequence).max().unwrap_or(0);
         Ok(Json(ListSessionsResponse {

@@ -82,7 +82,9 @@ pub struct Checks {
 pub struct CreateSessionRequest {
     pub checks: Option<Checks>,
     /// Custom key/value data; values are standard base64. Keys with empty
-    /// values are dropped.
+    /// values are dropped. At most 100 keys of up to 200 characters, each
+    /// value at most 4096 bytes.
+    #[oai(validator(max_properties = 100))]
     pub metadata: Option<BTreeMap<String, Base64Bytes>>,
 }
 
@@ -246,7 +248,9 @@ pub struct SetSessionBody {
     pub session_token: String,
     pub checks: Option<Checks>,
     /// Given keys overwrite, an empty value deletes its key, omitted keys
-    /// stay. Values are standard base64.
+    /// stay. Values are standard base64. The session keeps at most 100
+    /// keys of up to 200 characters, each value at most 4096 bytes.
+    #[oai(validator(max_properties = 100))]
     pub metadata: Option<BTreeMap<String, Base64Bytes>>,
 }
 
@@ -341,6 +345,8 @@ pub struct ListQuery {
 #[derive(Object, Debug, Clone)]
 #[oai(rename_all = "camelCase", rename = "v2alphaIDsQuery")]
 pub struct IdsQuery {
+    /// At most 1000 ids.
+    #[oai(validator(max_items = 1000))]
     pub ids: Vec<String>,
 }
 
@@ -359,7 +365,8 @@ pub struct SearchQuery {
 )]
 pub struct ListSessionsRequest {
     pub query: Option<ListQuery>,
-    /// Queries AND together.
+    /// Queries AND together; at most 20.
+    #[oai(validator(max_items = 20))]
     pub queries: Option<Vec<SearchQuery>>,
 }
 
