@@ -12,6 +12,7 @@ mod results;
 mod runner;
 mod scenarios;
 mod seed;
+mod soak;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -55,6 +56,27 @@ enum Command {
     },
     /// Print a free TCP port on 127.0.0.1.
     FreePort,
+    /// Mixed writes for a long time, printing the server's RSS after every
+    /// interval (see bench/soak.sh).
+    Soak {
+        #[arg(long)]
+        addr: SocketAddr,
+        #[arg(long, env = "BENCH_ADMIN_KEY", hide_env_values = true)]
+        admin_key: String,
+        #[arg(long)]
+        server_pid: u32,
+        /// Seconds in all.
+        #[arg(long, default_value_t = 600)]
+        duration: u64,
+        /// Seconds between readings.
+        #[arg(long, default_value_t = 30)]
+        interval: u64,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Where to write the readings (CSV).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -210,6 +232,37 @@ fn real_main() -> anyhow::Result<ExitCode> {
         Command::DbDrop { admin_url, name } => {
             runtime.block_on(pg::drop(&admin_url, &name))?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Soak {
+            addr,
+            admin_key,
+            server_pid,
+            duration,
+            interval,
+            concurrency,
+            out,
+        } => {
+            let samples = runtime.block_on(soak::run(soak::SoakConfig {
+                target: http::Target::new(addr, &admin_key),
+                server_pid,
+                duration: Duration::from_secs(duration),
+                interval: Duration::from_secs(interval.max(1)),
+                concurrency,
+            }))?;
+            let mut csv = String::from("seconds,rss_mib,requests_per_second,errors\n");
+            for s in &samples {
+                csv.push_str(&format!(
+                    "{:.0},{:.1},{:.0},{}\n",
+                    s.at_secs, s.rss_mib, s.rps, s.errors
+                ));
+            }
+            std::fs::write(&out, csv).with_context(|| format!("cannot write {}", out.display()))?;
+            let errors: u64 = samples.iter().map(|s| s.errors).sum();
+            Ok(if errors == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::FreePort => {
             let listener = std::net::TcpListener::bind("127.0.0.1:0")

@@ -77,7 +77,7 @@ impl Limits {
     pub fn check_metadata(&self, metadata: &Metadata) -> Result<(), Error> {
         if metadata.len() > self.metadata_keys {
             return Err(Error::TooLarge {
-                what: "metadata keys",
+                what: "the number of metadata keys",
                 max: self.metadata_keys as u64,
             });
         }
@@ -102,7 +102,7 @@ impl Limits {
     pub fn check_filters(&self, filters: usize) -> Result<(), Error> {
         if filters > self.search_filters {
             return Err(Error::TooLarge {
-                what: "search filters",
+                what: "the number of search filters",
                 max: self.search_filters as u64,
             });
         }

@@ -82,6 +82,10 @@ impl Sessions {
         {
             return Err(Error::UnknownIdStore);
         }
+        let mut metadata = new.metadata;
+        metadata.retain(|_, v| !v.is_empty());
+        // Limits first: a rejected create runs no check and writes nothing.
+        self.settings.limits.check_metadata(&metadata)?;
         let now = self.clock.now();
         let outcome = self.run_checks(None, &new.checks, now).await?;
 
@@ -91,8 +95,6 @@ impl Sessions {
             (default, _) => default,
         };
         let token = ids::new_secret();
-        let mut metadata = new.metadata;
-        metadata.retain(|_, v| !v.is_empty());
         let session = Session {
             id: ids::new_id(now),
             token_hash: ids::hash_secret(&token),
@@ -223,9 +225,14 @@ impl Sessions {
         if current.is_expired(now) || current.is_idle(now) {
             return Err(Error::SessionExpired);
         }
+        let writes = metadata_writes(&current, metadata.unwrap_or_default());
+        // The merged metadata must stay within the limits; checked before
+        // the checks run, so a rejected update changes nothing.
+        self.settings
+            .limits
+            .check_metadata(&merged_metadata(&current, &writes))?;
         let outcome = self.run_checks(current.user.as_ref(), &checks, now).await?;
 
-        let writes = metadata_writes(&current, metadata.unwrap_or_default());
         if checks.is_empty() && writes.is_empty() {
             let mut current = current;
             self.note_access(&mut current, now);
@@ -242,16 +249,7 @@ impl Sessions {
         if outcome.password_verified_at.is_some() {
             next.password_verified_at = outcome.password_verified_at;
         }
-        for (key, write) in &writes {
-            match write {
-                MetadataWrite::Put(value) => {
-                    next.metadata.insert(key.clone(), value.clone());
-                }
-                MetadataWrite::Delete => {
-                    next.metadata.remove(key);
-                }
-            }
-        }
+        next.metadata = merged_metadata(&current, &writes);
         let new_token = ids::new_secret();
         next.token_hash = ids::hash_secret(&new_token);
         next.sequence = current.sequence + 1;
@@ -419,6 +417,25 @@ impl Sessions {
             .await?
             .map(|u| u.id))
     }
+}
+
+/// A session's metadata after an update's writes.
+fn merged_metadata(
+    current: &Session,
+    writes: &[(String, MetadataWrite)],
+) -> crate::domain::Metadata {
+    let mut merged = current.metadata.clone();
+    for (key, write) in writes {
+        match write {
+            MetadataWrite::Put(value) => {
+                merged.insert(key.clone(), value.clone());
+            }
+            MetadataWrite::Delete => {
+                merged.remove(key);
+            }
+        }
+    }
+    merged
 }
 
 /// The writes an update's metadata implies: changed values are put, empty

@@ -85,10 +85,16 @@ async fn credentials_are_checked_before_the_body() {
             .body(body)
             .send()
             .await;
-        r.assert_status(StatusCode::UNAUTHORIZED);
-        r.assert_header("www-authenticate", "Basic realm=\"sessiond\"");
-        r.assert_json(json!({"code": "UNAUTHORIZED", "message": "credentials are not valid"}))
-            .await;
+        let status = r.0.status();
+        let headers = r.0.headers().clone();
+        let bytes = r.0.into_body().into_bytes().await.unwrap();
+        crate::response_contract::check(&Method::POST, OAM_SESSION, status, &headers, &bytes);
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(headers["www-authenticate"], "Basic realm=\"sessiond\"");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&bytes).unwrap(),
+            json!({"code": "UNAUTHORIZED", "message": "credentials are not valid"})
+        );
     }
     // A Basic key on the Bearer-only APIs counts as no credentials, whatever
     // the body.
@@ -383,4 +389,202 @@ async fn start_up_fails_fast_and_names_what_it_cannot_reach() {
     assert!(!ok);
     assert!(err.contains("/no/such/dir/x.db"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn metadata_of(n: usize) -> Value {
+    Value::Object(
+        (0..n)
+            .map(|i| (format!("k{i}"), Value::String("dg==".into())))
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn documented_limits_are_enforced_in_the_dialects_shape() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions",
+            Some(json!({"metadata": metadata_of(101)})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        json!({"code": 3, "message": "invalid request body: body.metadata: allows at most 100 properties"})
+    );
+    let long_key = "k".repeat(201);
+    let r = app
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions",
+            Some(json!({"metadata": {long_key: "dg=="}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        zitadel_error(
+            3,
+            "SESSION-L1m1t",
+            "a metadata key's length exceeds the maximum of 200"
+        )
+    );
+    let big = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(vec![7u8; 4097])
+    };
+    let r = app
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions",
+            Some(json!({"metadata": {"k": big}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        zitadel_error(
+            3,
+            "SESSION-L1m1t",
+            "a metadata value's size in bytes exceeds the maximum of 4096"
+        )
+    );
+    let queries: Vec<Value> = (0..21)
+        .map(|_| json!({"idsQuery": {"ids": ["a"]}}))
+        .collect();
+    let r = app
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions/search",
+            Some(json!({"queries": queries})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        json!({"code": 3, "message": "invalid request body: body.queries: allows at most 20 items"})
+    );
+    // 1,000 attribute filters once gave a 500 from the query builder.
+    let filters: serde_json::Map<String, Value> = (0..1000)
+        .map(|i| (format!("a{i}"), json!({"attrValue": "v"})))
+        .collect();
+    let r = app
+        .admin(
+            Method::POST,
+            crate::helpers::OAM_SEARCH,
+            Some(json!({"userAttributes": filters})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        json!({"code": "INVALID_REQUEST", "message": "invalid request body: body.userAttributes: allows at most 20 properties"})
+    );
+    // Nothing was stored by any of these.
+    let r = app
+        .admin(Method::POST, "/v2alpha/sessions/search", Some(json!({})))
+        .await;
+    assert!(r.body.get("sessions").is_none(), "{}", r.body);
+}
+
+#[tokio::test]
+async fn configured_limits_hold_also_for_an_updates_merged_metadata() {
+    let app = TestApp::spawn_with(|c| {
+        c.max_metadata_keys = 3;
+        c.max_search_filters = 2;
+    })
+    .await;
+    let r = app
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions",
+            Some(json!({"metadata": metadata_of(4)})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        zitadel_error(
+            3,
+            "SESSION-L1m1t",
+            "the number of metadata keys exceeds the maximum of 3"
+        )
+    );
+    let (id, token) = app
+        .zitadel_create(ADMIN_KEY, json!({"metadata": metadata_of(3)}))
+        .await;
+    let r = app
+        .admin(
+            Method::PATCH,
+            &format!("/v2alpha/sessions/{id}"),
+            Some(json!({"sessionToken": token, "metadata": {"extra": "dg=="}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        zitadel_error(
+            3,
+            "SESSION-L1m1t",
+            "the number of metadata keys exceeds the maximum of 3"
+        )
+    );
+    // Nothing changed: the token still works and the metadata is as it was.
+    let got = app.zitadel_get_with_token(&id, &token).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.body["session"]["metadata"], metadata_of(3));
+    // Replacing a key while deleting another stays within the limit.
+    let r = app
+        .admin(
+            Method::PATCH,
+            &format!("/v2alpha/sessions/{id}"),
+            Some(json!({"sessionToken": token, "metadata": {"k0": "", "extra": "dg=="}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // OAM attributes are the same metadata.
+    let r = app
+        .admin(
+            Method::POST,
+            OAM_SESSION,
+            Some(json!({"userId": "nobody", "userAttributes": {
+                "a": {"attrValue": "1"}, "b": {"attrValue": "2"},
+                "c": {"attrValue": "3"}, "d": {"attrValue": "4"}}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        json!({"code": "INVALID_REQUEST", "message": "the number of metadata keys exceeds the maximum of 3"})
+    );
+    let r = app
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions/search",
+            Some(json!({"queries": [
+                {"idsQuery": {"ids": ["a"]}}, {"idsQuery": {"ids": ["a"]}}, {"idsQuery": {"ids": ["a"]}}]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        zitadel_error(
+            3,
+            "SESSION-L1m1t",
+            "the number of search filters exceeds the maximum of 2"
+        )
+    );
+}
+
+#[test]
+fn a_limit_above_its_documented_ceiling_is_refused_at_start_up() {
+    let mut config = sessiond::config::Config::for_tests("sqlite::memory:");
+    config.max_metadata_keys = 101;
+    let err = sessiond::service::Settings::from_config(&config).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "max_metadata_keys must be between 1 and 100, not 101"
+    );
 }

@@ -106,6 +106,28 @@ fn read_response(stream: &mut TcpStream) -> (String, String) {
     (head, String::from_utf8_lossy(&body).into_owned())
 }
 
+/// Checks a raw response against the contract, as the harness does for
+/// every other request.
+fn check_contract(method: &str, path: &str, head: &str, body: &str) {
+    let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let mut headers = poem::http::HeaderMap::new();
+    for line in head.lines().skip(1) {
+        if let Some((name, value)) = line.split_once(':') {
+            headers.append(
+                poem::http::HeaderName::from_bytes(name.trim().as_bytes()).unwrap(),
+                poem::http::HeaderValue::from_str(value.trim()).unwrap(),
+            );
+        }
+    }
+    crate::response_contract::check(
+        &poem::http::Method::from_bytes(method.as_bytes()).unwrap(),
+        path,
+        poem::http::StatusCode::from_u16(status).unwrap(),
+        &headers,
+        body.as_bytes(),
+    );
+}
+
 /// Whether the server closed the connection (EOF or reset) within `within`.
 fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
     stream.set_read_timeout(Some(within)).unwrap();
@@ -169,6 +191,7 @@ fn slow_clients_are_cut_off_while_others_are_served() {
     let started = Instant::now();
     let (head, body) = read_response(&mut trickle);
     assert!(head.starts_with("http/1.1 400"), "{head}");
+    check_contract("POST", "/v2alpha/sessions", &head, &body);
     assert_eq!(
         body,
         r#"{"code":3,"message":"request body not received within 1 s"}"#
@@ -218,8 +241,14 @@ fn requests_cannot_forge_log_lines() {
             .as_bytes(),
         )
         .unwrap();
-    let (head, _) = read_response(&mut stream);
+    let (head, body) = read_response(&mut stream);
     assert!(head.starts_with("http/1.1 404"), "{head}");
+    check_contract(
+        "GET",
+        "/v2alpha/sessions/x%0Aforged%20line%1B%5B31m",
+        &head,
+        &body,
+    );
     std::thread::sleep(Duration::from_millis(200));
     let log = server.log.lock().unwrap().clone();
     assert!(!log.contains(&0x1b), "a raw escape byte reached the log");
