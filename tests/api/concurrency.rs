@@ -546,8 +546,11 @@ async fn pending_attempts(app: &TestApp, user_id: &str) -> i32 {
         .pending_attempts
 }
 
+/// Polls until the user's pending count is `want`, for up to a minute (the
+/// slow verify below runs at low priority on a possibly busy machine).
 async fn wait_for_pending(app: &TestApp, user_id: &str, want: i32) -> bool {
-    for _ in 0..1000 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
         if pending_attempts(app, user_id).await == want {
             return true;
         }
