@@ -4,7 +4,15 @@
 use poem::http::StatusCode;
 use poem::{Endpoint, Middleware, Request, Result};
 
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Large enough for the largest body the documents allow (a create with
+/// the most metadata keys, each at its longest, JSON-escaped), so that a
+/// 413 only ever meets a body that is invalid anyway. A test checks that.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The 413 message of every dialect.
+pub fn too_large_message() -> String {
+    format!("request body exceeds {MAX_BODY_BYTES} bytes")
+}
 
 /// The body is read within `read_timeout`, so a client that trickles its
 /// body cannot hold a request open.

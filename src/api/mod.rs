@@ -131,6 +131,18 @@ pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
         )
         .at("/healthz", health::healthz)
         .at("/readyz", health::readyz)
+        .at(
+            "/",
+            poem::get(poem::endpoint::make_sync(|_| {
+                poem::web::Redirect::temporary("/swagger-ui/")
+            })),
+        )
+        .at(
+            "/version",
+            poem::get(poem::endpoint::make_sync(|_| {
+                poem::web::Json(crate::version::current())
+            })),
+        )
         .with(outside_errors::ByPrefix(vec![
             (ZITADEL_PREFIX, zitadel::error::from_poem),
             (ADMIN_PREFIX, admin::error::from_poem),

@@ -10,6 +10,7 @@ mod faults;
 mod fuzz;
 mod helpers;
 mod oam_sessions;
+mod ops_endpoints;
 mod response_contract;
 mod server;
 mod storage;

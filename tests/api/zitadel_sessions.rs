@@ -490,14 +490,14 @@ async fn malformed_and_oversized_bodies_use_the_zitadel_shape() {
             .starts_with("parse request payload error")
     );
 
-    let big = json!({"metadata": {"k": "A".repeat(70 * 1024)}});
+    let big = json!({"metadata": {"k": "A".repeat(1100 * 1024)}});
     let r = app
         .admin(Method::POST, "/v2alpha/sessions", Some(big))
         .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
         r.body,
-        json!({"code": 8, "message": "request body exceeds 65536 bytes"})
+        json!({"code": 8, "message": "request body exceeds 1048576 bytes"})
     );
 
     let r = app
@@ -623,4 +623,39 @@ async fn idle_sessions_are_expired_for_updates() {
         .admin(Method::GET, &format!("/v2alpha/sessions/{id}"), None)
         .await;
     assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_largest_valid_body_is_accepted_whole() {
+    use base64::Engine;
+    let app = TestApp::spawn().await;
+    // 100 keys of 200 characters, each written as a JSON escape, each with
+    // a 4096-byte value: the documents allow it, so the body limit must.
+    let value = base64::engine::general_purpose::STANDARD.encode(vec![0xA5u8; 4096]);
+    let metadata: serde_json::Map<String, Value> = (0..100)
+        .map(|i| (format!("{i:03}{}", "\u{e9}".repeat(197)), json!(value)))
+        .collect();
+    let body = serde_json::to_string(&json!({"metadata": metadata}))
+        .unwrap()
+        .replace('\u{e9}', "\\u00e9");
+    assert!(body.len() > 64 * 1024 && body.len() <= sessiond::api::body_limit::MAX_BODY_BYTES);
+    let r = app
+        .client
+        .post("/v2alpha/sessions")
+        .header("authorization", format!("Bearer {ADMIN_KEY}"))
+        .content_type("application/json")
+        .body(body)
+        .send()
+        .await;
+    r.assert_status(StatusCode::CREATED);
+    let created: Value =
+        serde_json::from_slice(&r.0.into_body().into_bytes().await.unwrap()).unwrap();
+    let id = created["sessionId"].as_str().unwrap();
+    let got = app
+        .admin(Method::GET, &format!("/v2alpha/sessions/{id}"), None)
+        .await;
+    assert_eq!(got.status, StatusCode::OK);
+    let stored = got.body["session"]["metadata"].as_object().unwrap();
+    assert_eq!(stored.len(), 100);
+    assert!(stored.values().all(|v| v == &json!(value)));
 }

@@ -31,7 +31,7 @@ pub enum AdminError {
     /// The login name is taken.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
-    /// Request body larger than 64 KiB.
+    /// Request body larger than 1 MiB.
     #[oai(status = 413)]
     PayloadTooLarge(Json<ErrorBody>),
     /// Too many password hashes in progress.
@@ -183,7 +183,7 @@ pub fn from_poem(err: poem::Error) -> poem::Response {
         Outside::PayloadTooLarge => AdminError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             C::PayloadTooLarge,
-            "request body exceeds 65536 bytes",
+            crate::api::body_limit::too_large_message(),
         ),
         Outside::BadRequest(message) => AdminError::bad_request(message),
         Outside::Internal => AdminError::new(

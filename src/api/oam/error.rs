@@ -35,7 +35,7 @@ pub enum OamError {
     /// The session has been idle longer than its idle timeout.
     #[oai(status = 408)]
     TimedOut(Json<ErrorBody>),
-    /// Request body larger than 64 KiB.
+    /// Request body larger than 1 MiB.
     #[oai(status = 413)]
     PayloadTooLarge(Json<ErrorBody>),
     /// Too many requests in progress.
@@ -200,7 +200,7 @@ pub fn from_poem(err: poem::Error) -> poem::Response {
         Outside::PayloadTooLarge => OamError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             C::PayloadTooLarge,
-            "request body exceeds 65536 bytes",
+            crate::api::body_limit::too_large_message(),
         ),
         Outside::BadRequest(message) => OamError::invalid(message),
         Outside::Internal => OamError::new(

@@ -30,7 +30,7 @@ pub enum ZitadelError {
     /// Unknown session or user (code 5).
     #[oai(status = 404)]
     NotFound(Json<RpcStatus>),
-    /// Request body larger than 64 KiB (code 8).
+    /// Request body larger than 1 MiB (code 8).
     #[oai(status = 413)]
     PayloadTooLarge(Json<RpcStatus>),
     /// Too many password checks in progress (code 8).
@@ -274,7 +274,7 @@ pub fn from_poem(err: poem::Error) -> poem::Response {
         Outside::PayloadTooLarge => ZitadelError::plain(
             StatusCode::PAYLOAD_TOO_LARGE,
             RESOURCE_EXHAUSTED,
-            "request body exceeds 65536 bytes",
+            crate::api::body_limit::too_large_message(),
         ),
         Outside::BadRequest(message) => ZitadelError::invalid_argument(message),
         Outside::Internal => ZitadelError::plain(
