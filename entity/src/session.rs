@@ -22,7 +22,13 @@ pub struct Model {
     pub idle_timeout_secs: Option<i64>,
     pub last_access_at: i64,
     pub client_ip: Option<String>,
+    /// ZITADEL's `userAgent.description`.
     pub user_agent: Option<String>,
+    /// ZITADEL's `userAgent.fingerprintId`.
+    pub user_agent_fingerprint_id: Option<String>,
+    /// ZITADEL's `userAgent.header` as a JSON object of string arrays;
+    /// `"{}"` for a user agent without headers, NULL for none at all.
+    pub user_agent_headers: Option<String>,
     pub id_store_name: Option<String>,
     pub is_impersonating: bool,
     #[sea_orm(unique)]

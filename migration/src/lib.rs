@@ -9,6 +9,7 @@ mod m20261122_000003_create_api_keys;
 mod m20261122_000004_create_sessions;
 mod m20261122_000005_add_search_indexes;
 mod m20261201_000006_add_password_reservations;
+mod m20261203_000007_add_session_user_agent;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_create_sessions::Migration),
             Box::new(m20261122_000005_add_search_indexes::Migration),
             Box::new(m20261201_000006_add_password_reservations::Migration),
+            Box::new(m20261203_000007_add_session_user_agent::Migration),
         ]
     }
 }

@@ -21,8 +21,14 @@ impl Document {
         name: &'static str,
         service: &OpenApiService<T, W>,
     ) -> Document {
-        let mut rendered: serde_json::Value =
+        let rendered: serde_json::Value =
             serde_json::from_str(&service.spec()).expect("poem-openapi renders valid JSON");
+        Document::from_value(name, rendered)
+    }
+
+    /// A document rendered some other way (the v2 and v2beta documents,
+    /// derived from the protos), shaped like the others.
+    pub fn from_value(name: &'static str, mut rendered: serde_json::Value) -> Document {
         super::document_shape::finish(&mut rendered);
         Document {
             name,

@@ -12,6 +12,7 @@ pub mod health;
 pub mod oam;
 mod outside_errors;
 pub mod panics;
+pub mod rpc;
 pub mod schema;
 pub mod wire;
 pub mod zitadel;
@@ -52,10 +53,30 @@ pub fn oam_service(services: Services) -> OpenApiService<oam::OamApi, ()> {
 /// Every contract document: its name under `openapi/`, and the YAML and JSON
 /// rendered from the API types.
 pub fn contract_documents(services: &Services) -> Vec<docs::Document> {
+    let v2alpha = docs::Document::new(
+        "zitadel-session-v2alpha",
+        &zitadel_service(services.clone()),
+    );
+    // The v2 documents share v2alpha's REST error schemas.
+    let rendered: serde_json::Value =
+        serde_json::from_str(&v2alpha.json).expect("a rendered document is JSON");
+    let errors: serde_json::Map<String, serde_json::Value> = rendered["components"]["schemas"]
+        .as_object()
+        .expect("schemas")
+        .iter()
+        .filter(|(name, _)| matches!(name.as_str(), "rpcStatus" | "zitadelv1ErrorDetail"))
+        .map(|(name, schema)| (name.clone(), schema.clone()))
+        .collect();
+    assert_eq!(errors.len(), 2, "v2alpha's error schemas");
     vec![
-        docs::Document::new(
-            "zitadel-session-v2alpha",
-            &zitadel_service(services.clone()),
+        v2alpha,
+        docs::Document::from_value(
+            "zitadel-session-v2",
+            rpc::openapi::document(&rpc::openapi::V2, &errors),
+        ),
+        docs::Document::from_value(
+            "zitadel-session-v2beta",
+            rpc::openapi::document(&rpc::openapi::V2BETA, &errors),
         ),
         docs::Document::new("oam-session-v1", &oam_service(services.clone())),
         docs::Document::new("admin-v1", &admin_service(services.clone())),
@@ -68,9 +89,28 @@ fn no_store() -> poem::middleware::SetHeader {
     poem::middleware::SetHeader::new().overriding(poem::http::header::CACHE_CONTROL, "no-store")
 }
 
+/// ZITADEL's REST gateway routes of one version, with the ZITADEL
+/// dialect's guards.
+fn zitadel_gateway<V: rpc::gateway::GatewayVersion>(
+    core: &std::sync::Arc<rpc::session_service::SessionRpc>,
+    services: &Services,
+    guard: contract_guard::ContractGuard,
+) -> impl Endpoint<Output = poem::Response> + use<V> {
+    rpc::gateway::routes::<V>(core.clone())
+        .with(panics::catch(zitadel::error::panicked))
+        .with(guard.clone())
+        .with(body_limit::BodyLimit {
+            read_timeout: services.settings.body_read_timeout,
+        })
+        .catch_all_error(|err| async move { zitadel::error::from_poem(err) })
+        .with(contract_guard::AllowHeader(guard))
+        .with(no_store())
+}
+
 /// The whole application, as the server and the tests run it.
 pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
     let documents = contract_documents(&services);
+    let core = rpc::core(services.clone());
     let guard = |name: &str| {
         let doc = documents
             .iter()
@@ -78,7 +118,7 @@ pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
             .expect("document exists");
         contract_guard::ContractGuard::from_spec(&doc.json)
     };
-    Route::new()
+    let rest = Route::new()
         .nest_no_strip(
             ZITADEL_PREFIX,
             zitadel_service(services.clone())
@@ -93,6 +133,18 @@ pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
                     "zitadel-session-v2alpha",
                 )))
                 .with(no_store()),
+        )
+        .nest_no_strip(
+            "/v2",
+            zitadel_gateway::<rpc::gateway::V2>(&core, &services, guard("zitadel-session-v2")),
+        )
+        .nest_no_strip(
+            "/v2beta",
+            zitadel_gateway::<rpc::gateway::V2beta>(
+                &core,
+                &services,
+                guard("zitadel-session-v2beta"),
+            ),
         )
         .nest_no_strip(
             ADMIN_PREFIX,
@@ -145,9 +197,15 @@ pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
         )
         .with(outside_errors::ByPrefix(vec![
             (ZITADEL_PREFIX, zitadel::error::from_poem),
+            ("/v2", zitadel::error::from_poem),
+            ("/v2beta", zitadel::error::from_poem),
             (ADMIN_PREFIX, admin::error::from_poem),
             (OAM_PREFIX, oam::error::from_poem),
         ]))
-        .data(services)
-        .with(access_log::AccessLog)
+        .data(services.clone());
+    rpc::Split {
+        rpc: rpc::endpoint(core),
+        rest,
+    }
+    .with(access_log::AccessLog)
 }

@@ -11,8 +11,9 @@ pub use error::Error;
 pub use key::{ApiKey, Permission, Principal};
 pub use limits::Limits;
 pub use session::{
-    Checks, ClientContext, Metadata, MetadataChanges, NewSession, Session, SessionOrigin,
-    SessionSearch, UserFactor, UserSelector,
+    Checks, ClientContext, Lifetime, LifetimeNotPositive, MAX_FINGERPRINT_ID_LENGTH, Metadata,
+    MetadataChanges, NewSession, Session, SessionApi, SessionOrigin, SessionSearch, SessionUpdate,
+    TimestampComparison, TimestampFilter, UserAgent, UserFactor, UserSelector,
 };
 pub use user::{LoginName, NewUser, User, UserState};
 

@@ -52,10 +52,83 @@ impl Checks {
 /// deletes it, and keys not named stay as they are.
 pub type MetadataChanges = BTreeMap<String, Vec<u8>>;
 
+/// Where a session was created from. `ip` is OAM's `clientIp` and
+/// ZITADEL's `userAgent.ip`; `user_agent` is the rest of ZITADEL's
+/// `userAgent` (v2beta/v2), `None` when the caller gave none (OAM never
+/// does).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientContext {
     pub ip: Option<String>,
-    pub user_agent: Option<String>,
+    pub user_agent: Option<UserAgent>,
+}
+
+/// ZITADEL's `UserAgent`, less its `ip` (that is [`ClientContext::ip`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserAgent {
+    /// At most [`MAX_FINGERPRINT_ID_LENGTH`] characters; searchable.
+    pub fingerprint_id: Option<String>,
+    /// Free text, e.g. "Chrome on Windows".
+    pub description: Option<String>,
+    /// Header name → values, as the client sent them.
+    pub headers: BTreeMap<String, Vec<String>>,
+}
+
+/// Characters in a [`UserAgent::fingerprint_id`]; it is indexed, and index
+/// entries have a size limit on PostgreSQL.
+pub const MAX_FINGERPRINT_ID_LENGTH: usize = 200;
+
+/// A requested session lifetime (ZITADEL's `lifetime`, v2beta/v2): always
+/// positive. The session then expires at "now + lifetime", counted from
+/// the create or update that sets it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifetime(chrono::Duration);
+
+/// A lifetime of zero or less: ZITADEL answers InvalidArgument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("lifetime must be positive")]
+pub struct LifetimeNotPositive;
+
+impl Lifetime {
+    pub fn new(duration: chrono::Duration) -> Result<Lifetime, LifetimeNotPositive> {
+        if duration > chrono::Duration::zero() {
+            Ok(Lifetime(duration))
+        } else {
+            Err(LifetimeNotPositive)
+        }
+    }
+
+    pub fn duration(self) -> chrono::Duration {
+        self.0
+    }
+
+    /// When a session given this lifetime at `now` expires, to the
+    /// microsecond the store keeps; a lifetime beyond the calendar ends at
+    /// its end.
+    pub fn expiry_from(self, now: Timestamp) -> Timestamp {
+        crate::clock::truncate(
+            now.checked_add_signed(self.0)
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+        )
+    }
+}
+
+impl TryFrom<chrono::Duration> for Lifetime {
+    type Error = LifetimeNotPositive;
+
+    fn try_from(duration: chrono::Duration) -> Result<Lifetime, LifetimeNotPositive> {
+        Lifetime::new(duration)
+    }
+}
+
+/// Rules where ZITADEL's session API versions differ. v2beta follows v2.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SessionApi {
+    /// Also what the calls without a `SessionApi` parameter do.
+    #[default]
+    V2Alpha,
+    /// Delete without a token is also allowed to the key that created the
+    /// session.
+    V2,
 }
 
 /// The dialect that creates a session; it picks the default lifetime and
@@ -127,12 +200,51 @@ impl Session {
     }
 }
 
+/// How a search compares a stored time with a given one (ZITADEL's
+/// `TimestampQueryMethod`): `Greater` means "stored > given".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimestampComparison {
+    Equals,
+    Greater,
+    GreaterOrEquals,
+    Less,
+    LessOrEquals,
+}
+
+/// A search filter on a time column: "stored `method` `at`".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimestampFilter {
+    pub method: TimestampComparison,
+    pub at: Timestamp,
+}
+
+/// Changes an update asks for.
+#[derive(Clone, Debug, Default)]
+pub struct SessionUpdate {
+    pub checks: Checks,
+    /// `None` leaves the metadata as it is.
+    pub metadata: Option<MetadataChanges>,
+    /// Resets the expiry to "now + lifetime".
+    pub lifetime: Option<Lifetime>,
+}
+
 /// Filters for a session search. All given filters AND together.
 #[derive(Clone, Debug, Default)]
 pub struct SessionSearch {
     pub ids: Option<Vec<String>>,
     /// Set by the service when the caller may only see its own sessions.
     pub creator_key_id: Option<String>,
+    /// ZITADEL's `creatorQuery`: sessions created by this key. ANDs with
+    /// the service's own restriction above.
+    pub creator: Option<String>,
+    /// ZITADEL's `userAgentQuery`.
+    pub user_agent_fingerprint_id: Option<String>,
+    /// ZITADEL's `creationDateQuery`; several AND together (a range).
+    pub created_at: Vec<TimestampFilter>,
+    /// ZITADEL's `expirationDateQuery`; several AND together. As in
+    /// ZITADEL, `Greater` and `GreaterOrEquals` also match sessions that
+    /// never expire; the other methods do not.
+    pub expires_at: Vec<TimestampFilter>,
     pub user_id: Option<String>,
     pub id_store_name: Option<String>,
     pub client_ip: Option<String>,

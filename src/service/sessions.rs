@@ -7,8 +7,8 @@ use super::access::AccessRecorder;
 use crate::clock::Clock;
 use crate::config::SessionLimitPolicy;
 use crate::domain::{
-    Checks, Error, MetadataChanges, NewSession, Permission, Principal, Session, SessionSearch,
-    Timestamp,
+    Checks, Error, Lifetime, MAX_FINGERPRINT_ID_LENGTH, MetadataChanges, NewSession, Permission,
+    Principal, Session, SessionApi, SessionSearch, SessionUpdate, Timestamp,
 };
 use crate::ids;
 use crate::password::PasswordHasher;
@@ -74,9 +74,33 @@ impl Sessions {
         }
     }
 
-    #[tracing::instrument(skip_all, err(level = "debug"), fields(key.id = %caller.key_id))]
     pub async fn create(&self, caller: &Principal, new: NewSession) -> Result<Created, Error> {
+        self.create_with(caller, new, None).await
+    }
+
+    /// Create with ZITADEL's (v2beta/v2) `lifetime`: when given, the session
+    /// expires at "now + lifetime", whatever the default or
+    /// `requested_expiry` would say.
+    #[tracing::instrument(skip_all, err(level = "debug"), fields(key.id = %caller.key_id))]
+    pub async fn create_with(
+        &self,
+        caller: &Principal,
+        new: NewSession,
+        lifetime: Option<Lifetime>,
+    ) -> Result<Created, Error> {
         caller.require(Permission::SessionWrite)?;
+        if let Some(fingerprint) = new
+            .client
+            .user_agent
+            .as_ref()
+            .and_then(|ua| ua.fingerprint_id.as_ref())
+            && fingerprint.chars().count() > MAX_FINGERPRINT_ID_LENGTH
+        {
+            return Err(Error::TooLarge {
+                what: "userAgent.fingerprintId",
+                max: MAX_FINGERPRINT_ID_LENGTH as u64,
+            });
+        }
         if let Some(store) = &new.requested_id_store
             && store != &self.settings.id_store_name
         {
@@ -90,9 +114,10 @@ impl Sessions {
         let outcome = self.run_checks(None, &new.checks, now).await?;
 
         let default_expiry = self.settings.lifetime(new.origin).map(|d| now + d);
-        let expires_at = match (default_expiry, new.requested_expiry) {
-            (_, Some(requested)) if requested > now => Some(requested),
-            (default, _) => default,
+        let expires_at = match (lifetime, default_expiry, new.requested_expiry) {
+            (Some(lifetime), _, _) => Some(lifetime.expiry_from(now)),
+            (None, _, Some(requested)) if requested > now => Some(requested),
+            (None, default, _) => default,
         };
         let token = ids::new_secret();
         let session = Session {
@@ -201,7 +226,6 @@ impl Sessions {
         Ok(session)
     }
 
-    #[tracing::instrument(skip_all, err(level = "debug"), fields(session.id = %id))]
     pub async fn update(
         &self,
         caller: &Principal,
@@ -210,6 +234,35 @@ impl Sessions {
         checks: Checks,
         metadata: Option<MetadataChanges>,
     ) -> Result<Updated, Error> {
+        let change = SessionUpdate {
+            checks,
+            metadata,
+            lifetime: None,
+        };
+        self.update_with(caller, id, Some(token), change).await
+    }
+
+    /// Update with everything a change may hold, including ZITADEL's
+    /// (v2beta/v2) `lifetime`, which resets the expiry to "now + lifetime"
+    /// and, like any change, issues a new token. An expired (or idle)
+    /// session cannot be updated, not even to extend it: `SessionExpired`.
+    ///
+    /// `token` is the current session token where the API version needs
+    /// it (v2alpha); `None` (v2beta, v2) skips that check, and then every
+    /// update issues a new token, since the current one is not known.
+    #[tracing::instrument(skip_all, err(level = "debug"), fields(session.id = %id))]
+    pub async fn update_with(
+        &self,
+        caller: &Principal,
+        id: &str,
+        token: Option<&str>,
+        change: SessionUpdate,
+    ) -> Result<Updated, Error> {
+        let SessionUpdate {
+            checks,
+            metadata,
+            lifetime,
+        } = change;
         caller.require(Permission::SessionWrite)?;
         let current = match self.load(id).await? {
             Some(s) => s,
@@ -218,7 +271,9 @@ impl Sessions {
         if current.is_terminated() {
             return Err(Error::SessionTerminated);
         }
-        if !ids::secret_matches(token, &current.token_hash) {
+        if let Some(token) = token
+            && !ids::secret_matches(token, &current.token_hash)
+        {
             return Err(Error::SessionTokenInvalid);
         }
         let now = self.clock.now();
@@ -233,7 +288,11 @@ impl Sessions {
             .check_metadata(&merged_metadata(&current, &writes))?;
         let outcome = self.run_checks(current.user.as_ref(), &checks, now).await?;
 
-        if checks.is_empty() && writes.is_empty() {
+        if let Some(token) = token
+            && checks.is_empty()
+            && writes.is_empty()
+            && lifetime.is_none()
+        {
             let mut current = current;
             self.note_access(&mut current, now);
             return Ok(Updated {
@@ -250,6 +309,9 @@ impl Sessions {
             next.password_verified_at = outcome.password_verified_at;
         }
         next.metadata = merged_metadata(&current, &writes);
+        if let Some(lifetime) = lifetime {
+            next.expires_at = Some(lifetime.expiry_from(now));
+        }
         let new_token = ids::new_secret();
         next.token_hash = ids::hash_secret(&new_token);
         next.sequence = current.sequence + 1;
@@ -317,13 +379,27 @@ impl Sessions {
             .await
     }
 
-    /// ZITADEL's delete: with the session's token, or with `session.delete`.
-    /// Deleting a terminated or unknown session again succeeds.
+    /// ZITADEL's v2alpha delete: with the session's token, or with
+    /// `session.delete`. Deleting a terminated or unknown session again
+    /// succeeds; so does deleting an expired one.
     pub async fn delete(
         &self,
         caller: &Principal,
         id: &str,
         token: Option<&str>,
+    ) -> Result<Details, Error> {
+        self.delete_with(caller, id, token, SessionApi::V2Alpha)
+            .await
+    }
+
+    /// ZITADEL's delete under `api`'s rules: v2 also lets the key that
+    /// created the session delete it without a token.
+    pub async fn delete_with(
+        &self,
+        caller: &Principal,
+        id: &str,
+        token: Option<&str>,
+        api: SessionApi,
     ) -> Result<Details, Error> {
         let session = self.store.find_session(id).await?;
         match (token, &session) {
@@ -333,6 +409,7 @@ impl Sessions {
                 }
             }
             (Some(_), None) => return Err(Error::SessionTokenInvalid),
+            (None, Some(s)) if api == SessionApi::V2 && s.creator_key_id == caller.key_id => {}
             (None, _) => caller.require(Permission::SessionDelete)?,
         }
         let now = self.clock.now();

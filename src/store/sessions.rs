@@ -4,13 +4,14 @@ use entity::{session, session_metadata, user};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use super::{Store, micros, time};
 use crate::domain::{
-    ClientContext, Error, Metadata, Session, SessionSearch, Timestamp, UserFactor,
+    ClientContext, Error, Metadata, Session, SessionSearch, Timestamp, TimestampComparison,
+    TimestampFilter, UserAgent, UserFactor,
 };
 
 fn to_domain(row: session::Model, metadata: Metadata) -> Session {
@@ -39,7 +40,11 @@ fn to_domain(row: session::Model, metadata: Metadata) -> Session {
         last_access_at: time(row.last_access_at),
         client: ClientContext {
             ip: row.client_ip,
-            user_agent: row.user_agent,
+            user_agent: user_agent_from(
+                row.user_agent,
+                row.user_agent_fingerprint_id,
+                row.user_agent_headers,
+            ),
         },
         id_store_name: row.id_store_name,
         is_impersonating: row.is_impersonating,
@@ -48,7 +53,32 @@ fn to_domain(row: session::Model, metadata: Metadata) -> Session {
     }
 }
 
+/// The user agent stored in three columns; none of them set means none.
+fn user_agent_from(
+    description: Option<String>,
+    fingerprint_id: Option<String>,
+    headers: Option<String>,
+) -> Option<UserAgent> {
+    if description.is_none() && fingerprint_id.is_none() && headers.is_none() {
+        return None;
+    }
+    let headers = match headers.as_deref().map(serde_json::from_str) {
+        None => Default::default(),
+        Some(Ok(headers)) => headers,
+        Some(Err(err)) => {
+            tracing::warn!(error = %err, "stored user agent headers are not JSON; read as none");
+            Default::default()
+        }
+    };
+    Some(UserAgent {
+        fingerprint_id,
+        description,
+        headers,
+    })
+}
+
 fn to_row(s: &Session) -> session::ActiveModel {
+    let ua = s.client.user_agent.as_ref();
     session::ActiveModel {
         id: Set(s.id.clone()),
         token_hash: Set(s.token_hash.clone()),
@@ -66,7 +96,13 @@ fn to_row(s: &Session) -> session::ActiveModel {
         idle_timeout_secs: Set(s.idle_timeout.map(|d| d.num_seconds())),
         last_access_at: Set(micros(s.last_access_at)),
         client_ip: Set(s.client.ip.clone()),
-        user_agent: Set(s.client.user_agent.clone()),
+        user_agent: Set(ua.and_then(|ua| ua.description.clone())),
+        user_agent_fingerprint_id: Set(ua.and_then(|ua| ua.fingerprint_id.clone())),
+        // Present (if only "{}") whenever the user agent is, so that a user
+        // agent with nothing in it reads back as one.
+        user_agent_headers: Set(
+            ua.map(|ua| serde_json::to_string(&ua.headers).unwrap_or_else(|_| "{}".to_owned()))
+        ),
         id_store_name: Set(s.id_store_name.clone()),
         is_impersonating: Set(s.is_impersonating),
         session_index: Set(s.session_index.clone()),
@@ -297,22 +333,8 @@ impl Store {
         search: &SessionSearch,
         limit: u64,
     ) -> Result<(u64, Vec<Session>), Error> {
-        let query = filtered(search);
-        let total = query.clone().count(&self.reader).await?;
-        let query = if search.ascending {
-            query
-                .order_by_asc(session::Column::CreatedAt)
-                .order_by_asc(session::Column::Id)
-        } else {
-            query
-                .order_by_desc(session::Column::CreatedAt)
-                .order_by_desc(session::Column::Id)
-        };
-        let rows = query
-            .offset(search.offset)
-            .limit(limit)
-            .all(&self.reader)
-            .await?;
+        let total = filtered(search).count(&self.reader).await?;
+        let rows = page(search, limit).all(&self.reader).await?;
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let mut metadata = self.load_metadata(&ids).await?;
         let sessions = rows
@@ -323,6 +345,12 @@ impl Store {
             })
             .collect();
         Ok((total, sessions))
+    }
+
+    /// The page query [`Store::search_sessions`] runs for `search`, for
+    /// EXPLAIN: the tests check that each filter is served by an index.
+    pub fn search_statement(&self, search: &SessionSearch, limit: u64) -> sea_orm::Statement {
+        page(search, limit).build(self.reader.get_database_backend())
     }
 
     /// Deletes sessions terminated or expired before `before`, with their
@@ -444,6 +472,39 @@ fn active_of_user(user_id: &str, now: Timestamp) -> Select<session::Entity> {
         .order_by_asc(session::Column::Id)
 }
 
+/// One page of `search`'s matches, in its order.
+fn page(search: &SessionSearch, limit: u64) -> Select<session::Entity> {
+    let query = filtered(search);
+    let query = if search.ascending {
+        query
+            .order_by_asc(session::Column::CreatedAt)
+            .order_by_asc(session::Column::Id)
+    } else {
+        query
+            .order_by_desc(session::Column::CreatedAt)
+            .order_by_desc(session::Column::Id)
+    };
+    query.offset(search.offset).limit(limit)
+}
+
+/// "`col` `filter.method` `filter.at`". With `null_is_later`, a NULL
+/// (never) counts as later than any time: ZITADEL's expiration filter.
+fn compare(col: session::Column, filter: &TimestampFilter, null_is_later: bool) -> Condition {
+    let at = micros(filter.at);
+    let (cond, later) = match filter.method {
+        TimestampComparison::Equals => (col.eq(at), false),
+        TimestampComparison::Greater => (col.gt(at), true),
+        TimestampComparison::GreaterOrEquals => (col.gte(at), true),
+        TimestampComparison::Less => (col.lt(at), false),
+        TimestampComparison::LessOrEquals => (col.lte(at), false),
+    };
+    if later && null_is_later {
+        Condition::any().add(col.is_null()).add(cond)
+    } else {
+        Condition::all().add(cond)
+    }
+}
+
 fn filtered(search: &SessionSearch) -> Select<session::Entity> {
     let mut query = session::Entity::find().filter(session::Column::TerminatedAt.is_null());
     if let Some(ids) = &search.ids {
@@ -451,6 +512,18 @@ fn filtered(search: &SessionSearch) -> Select<session::Entity> {
     }
     if let Some(creator) = &search.creator_key_id {
         query = query.filter(session::Column::CreatorKeyId.eq(creator.as_str()));
+    }
+    if let Some(creator) = &search.creator {
+        query = query.filter(session::Column::CreatorKeyId.eq(creator.as_str()));
+    }
+    if let Some(fingerprint) = &search.user_agent_fingerprint_id {
+        query = query.filter(session::Column::UserAgentFingerprintId.eq(fingerprint.as_str()));
+    }
+    for filter in &search.created_at {
+        query = query.filter(compare(session::Column::CreatedAt, filter, false));
+    }
+    for filter in &search.expires_at {
+        query = query.filter(compare(session::Column::ExpiresAt, filter, true));
     }
     if let Some(user_id) = &search.user_id {
         query = query.filter(session::Column::UserId.eq(user_id.as_str()));

@@ -12,7 +12,23 @@ use poem::http::{HeaderMap, Method, StatusCode};
 use serde_json::Value;
 use sessiond::api::schema::{CompiledSchema, DocumentSchemas};
 
-const DOCUMENTS: [&str; 3] = ["zitadel-session-v2alpha", "oam-session-v1", "admin-v1"];
+/// Each document, or the part of it under one first path segment where a
+/// document spans two kinds of routes (REST gateway and Connect).
+const DOCUMENTS: [(&str, Option<&str>); 7] = [
+    ("zitadel-session-v2alpha", None),
+    ("zitadel-session-v2", Some("v2")),
+    (
+        "zitadel-session-v2",
+        Some("zitadel.session.v2.SessionService"),
+    ),
+    ("zitadel-session-v2beta", Some("v2beta")),
+    (
+        "zitadel-session-v2beta",
+        Some("zitadel.session.v2beta.SessionService"),
+    ),
+    ("oam-session-v1", None),
+    ("admin-v1", None),
+];
 
 struct Response {
     schema: Option<CompiledSchema>,
@@ -23,6 +39,8 @@ struct Operation {
     segments: Vec<Option<String>>,
     method: Method,
     responses: HashMap<u16, Response>,
+    /// The `default` answer, for any status not listed.
+    default: Option<Response>,
 }
 
 struct Document {
@@ -36,10 +54,15 @@ struct Document {
 
 fn documents() -> &'static [Document] {
     static DOCS: OnceLock<Vec<Document>> = OnceLock::new();
-    DOCS.get_or_init(|| DOCUMENTS.iter().map(|name| load(name)).collect())
+    DOCS.get_or_init(|| {
+        DOCUMENTS
+            .iter()
+            .map(|(name, segment)| load(name, *segment))
+            .collect()
+    })
 }
 
-fn load(name: &'static str) -> Document {
+fn load(name: &'static str, first_segment: Option<&str>) -> Document {
     let path = format!("{}/openapi/{name}.json", env!("CARGO_MANIFEST_DIR"));
     let spec: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let schemas = DocumentSchemas::new(&spec);
@@ -47,6 +70,11 @@ fn load(name: &'static str) -> Document {
     let mut error = None;
     let mut templates = Vec::new();
     for (template, item) in spec["paths"].as_object().unwrap() {
+        if first_segment
+            .is_some_and(|s| template.trim_start_matches('/').split('/').next() != Some(s))
+        {
+            continue;
+        }
         templates.push(template.clone());
         let segments: Vec<Option<String>> = template
             .trim_matches('/')
@@ -56,6 +84,7 @@ fn load(name: &'static str) -> Document {
         for (method, op) in item.as_object().unwrap() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let mut responses = HashMap::new();
+            let mut default = None;
             for (status, resp) in op["responses"].as_object().unwrap() {
                 let schema = resp["content"].as_object().map(|content| {
                     let media = content
@@ -77,18 +106,21 @@ fn load(name: &'static str) -> Document {
                             .unwrap(),
                     );
                 }
-                responses.insert(
-                    status.parse().unwrap(),
-                    Response {
-                        schema,
-                        required_headers,
-                    },
-                );
+                let response = Response {
+                    schema,
+                    required_headers,
+                };
+                if status == "default" {
+                    default = Some(response);
+                } else {
+                    responses.insert(status.parse().unwrap(), response);
+                }
             }
             operations.push(Operation {
                 segments: segments.clone(),
                 method,
                 responses,
+                default,
             });
         }
     }
@@ -160,7 +192,11 @@ pub fn check(method: &Method, uri: &str, status: StatusCode, headers: &HeaderMap
         }
         return;
     };
-    let Some(documented) = operation.responses.get(&status.as_u16()) else {
+    let Some(documented) = operation
+        .responses
+        .get(&status.as_u16())
+        .or(operation.default.as_ref())
+    else {
         panic!(
             "{}: {method} {uri} answered {status}, which the document does not list",
             doc.name

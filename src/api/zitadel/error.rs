@@ -5,6 +5,7 @@ use poem::http::StatusCode;
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 
+use super::status::Status;
 use super::types::{ErrorDetail, RpcStatus};
 use crate::api::auth::AuthError;
 use crate::api::outside_errors::{Outside, classify, json_response};
@@ -108,152 +109,25 @@ impl ZitadelError {
     }
 }
 
+impl From<Status> for ZitadelError {
+    fn from(status: Status) -> ZitadelError {
+        let http = status.code.http_status();
+        match status.id {
+            Some(id) => ZitadelError::domain(http, status.code.number(), id, &status.text),
+            None => ZitadelError::plain(http, status.code.number(), status.text),
+        }
+    }
+}
+
 impl From<Error> for ZitadelError {
     fn from(err: Error) -> ZitadelError {
-        use StatusCode as S;
-        let (status, code, id, text) = match &err {
-            Error::TooLarge { .. } => {
-                return ZitadelError::domain(
-                    S::BAD_REQUEST,
-                    INVALID_ARGUMENT,
-                    "SESSION-L1m1t",
-                    &err.to_string(),
-                );
-            }
-            Error::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "database unavailable");
-                (
-                    S::SERVICE_UNAVAILABLE,
-                    UNAVAILABLE,
-                    "SESSION-Unav1",
-                    "Database unavailable, retry later",
-                )
-            }
-            Error::SessionNotFound => (
-                S::NOT_FOUND,
-                NOT_FOUND,
-                "QUERY-SFeaa",
-                "Session does not exist",
-            ),
-            Error::SessionTerminated => (
-                S::BAD_REQUEST,
-                FAILED_PRECONDITION,
-                "COMAND-SAjeh",
-                "Session already terminated",
-            ),
-            Error::SessionExpired | Error::SessionIdle => (
-                S::BAD_REQUEST,
-                FAILED_PRECONDITION,
-                "COMMAND-Hkl3d",
-                "Session has expired",
-            ),
-            Error::SessionTokenInvalid => (
-                S::FORBIDDEN,
-                PERMISSION_DENIED,
-                "COMMAND-sGr42",
-                "Session Token is invalid",
-            ),
-            Error::PermissionDenied => (
-                S::FORBIDDEN,
-                PERMISSION_DENIED,
-                "AUTHZ-HKJD33",
-                "No matching permissions found",
-            ),
-            Error::UserNotFound => (
-                S::NOT_FOUND,
-                NOT_FOUND,
-                "QUERY-Dfbg2",
-                "User could not be found",
-            ),
-            Error::UserNotActive => (
-                S::BAD_REQUEST,
-                FAILED_PRECONDITION,
-                "SESSION-Gj4ko",
-                "User is not active",
-            ),
-            Error::UserChangeNotPossible => (
-                S::BAD_REQUEST,
-                INVALID_ARGUMENT,
-                "SESSION-Nc7h2",
-                "user change not possible",
-            ),
-            Error::UserIdMissing => (
-                S::BAD_REQUEST,
-                FAILED_PRECONDITION,
-                "COMMAND-Sfw3f",
-                "User ID missing",
-            ),
-            Error::PasswordInvalid => (
-                S::BAD_REQUEST,
-                INVALID_ARGUMENT,
-                "COMMAND-SAF3g",
-                "Password is invalid",
-            ),
-            Error::SessionLimitReached => (
-                S::BAD_REQUEST,
-                FAILED_PRECONDITION,
-                "SESSION-Lm8x4",
-                "Maximum number of sessions for the user reached",
-            ),
-            Error::SearchLimitTooLarge { .. } => (
-                S::BAD_REQUEST,
-                INVALID_ARGUMENT,
-                "QUERY-4M0fs",
-                "Limit exceeds the maximum",
-            ),
-            Error::HashingBusy => (
-                S::TOO_MANY_REQUESTS,
-                RESOURCE_EXHAUSTED,
-                "SESSION-B7s2q",
-                "Too many password checks in progress, retry later",
-            ),
-            // Not reachable from this dialect's operations; kept explicit
-            // so a new variant forces a decision here.
-            Error::LoginNameTaken => (
-                S::BAD_REQUEST,
-                INVALID_ARGUMENT,
-                "USER-9d2Kf",
-                "Login name is already taken",
-            ),
-            Error::KeyNotFound => (S::NOT_FOUND, NOT_FOUND, "KEY-3nf8A", "API key not found"),
-            Error::UnknownIdStore => (
-                S::BAD_REQUEST,
-                INVALID_ARGUMENT,
-                "SESSION-Id5t0",
-                "Unknown identity store",
-            ),
-            Error::Internal(cause) => {
-                tracing::error!(error = ?cause, "internal error");
-                (
-                    S::INTERNAL_SERVER_ERROR,
-                    INTERNAL,
-                    "SESSION-1nt3r",
-                    "Internal error",
-                )
-            }
-        };
-        ZitadelError::domain(status, code, id, text)
+        Status::from(&err).into()
     }
 }
 
 impl From<AuthError> for ZitadelError {
     fn from(err: AuthError) -> ZitadelError {
-        match err {
-            AuthError::Missing => ZitadelError::plain(
-                StatusCode::UNAUTHORIZED,
-                UNAUTHENTICATED,
-                "auth header missing",
-            ),
-            AuthError::Invalid => ZitadelError::domain(
-                StatusCode::UNAUTHORIZED,
-                UNAUTHENTICATED,
-                "AUTH-7fs1e",
-                "Token is invalid",
-            ),
-            AuthError::Unavailable => {
-                ZitadelError::from(Error::Unavailable(anyhow::anyhow!("key lookup failed")))
-            }
-        }
+        Status::from(err).into()
     }
 }
 

@@ -4,6 +4,7 @@
 mod check_user;
 pub mod convert;
 pub mod error;
+pub mod status;
 pub mod types;
 
 use poem_openapi::param::{Path, Query};
