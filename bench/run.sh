@@ -3,7 +3,7 @@
 # database, seed, measure every ceiling and scenario, write the results, and
 # stop everything it started. See bench/README.md.
 #
-#   bench/run.sh                       full run on SQLite (about 6-8 minutes + build)
+#   bench/run.sh                       full run on SQLite (about 8-10 minutes + build)
 #   bench/run.sh --postgres URL        the same on PostgreSQL (URL of any database the
 #                                      user may CREATE DATABASE from; also BENCH_DATABASE_URL)
 #   bench/run.sh --smoke               every scenario for ~1.5 s at low load; asserts no

@@ -375,6 +375,28 @@ pub struct ServeArgs {
         action = clap::ArgAction::Set
     )]
     pub swagger_ui_persist_authorization: bool,
+
+    /// PEM file with the server's certificate chain, leaf first. With
+    /// `tls_key` the server speaks HTTPS only (HTTP/1.1 and HTTP/2, by
+    /// ALPN) on `listen`; the files are read again on SIGHUP and when they
+    /// change, and a bad new pair keeps the old one.
+    #[arg(long, env = "SESSIOND_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM file with the private key of `tls_cert` (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "SESSIOND_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Address to serve `/metrics` (Prometheus) on, apart from the API
+    /// (e.g. `127.0.0.1:9090`); unset or empty serves it on `listen`.
+    #[arg(long, env = "SESSIOND_METRICS_LISTEN", value_name = "ADDRESS")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// OpenTelemetry collector to export traces to over OTLP/HTTP
+    /// (protobuf), e.g. `http://127.0.0.1:4318` (`/v1/traces` is added);
+    /// unset or empty exports nothing.
+    #[arg(long, env = "SESSIOND_OTLP_ENDPOINT", value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// Every setting, resolved. Built by [`load`] from [`GlobalArgs`] and
@@ -410,6 +432,10 @@ pub struct Config {
     pub swagger_ui_persist_authorization: bool,
     pub log_format: LogFormat,
     pub log: String,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub metrics_listen: Option<SocketAddr>,
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Config {
@@ -447,6 +473,10 @@ impl Config {
             hash_queue,
             bootstrap_admin_key,
             swagger_ui_persist_authorization,
+            tls_cert,
+            tls_key,
+            metrics_listen,
+            otlp_endpoint,
         } = serve;
         Config {
             listen,
@@ -478,6 +508,10 @@ impl Config {
             swagger_ui_persist_authorization,
             log_format,
             log,
+            tls_cert,
+            tls_key,
+            metrics_listen,
+            otlp_endpoint,
         }
     }
 

@@ -19,6 +19,7 @@ use subtle::ConstantTimeEq;
 
 use crate::domain::Error;
 use crate::domain::session::Password;
+use crate::telemetry::metrics::hashing as metrics;
 
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
@@ -61,8 +62,10 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &Password) -> Result<String, Error> {
         let params = self.params.clone();
         let password = password.clone();
-        self.run(move |memory| hash_with(memory, params, password.expose().as_bytes()))
-            .await?
+        self.run("hash", move |memory| {
+            hash_with(memory, params, password.expose().as_bytes())
+        })
+        .await?
     }
 
     /// Verifies `password` against `hash`, or against the dummy hash when
@@ -73,8 +76,15 @@ impl PasswordHasher {
         let password = password.clone();
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let matched = self
-            .run(move |memory| verify_with(memory, &hash, password.expose().as_bytes()))
+            .run("verify", move |memory| {
+                verify_with(memory, &hash, password.expose().as_bytes())
+            })
             .await?;
+        metrics::verified(match (known, matched) {
+            (false, _) => "unknown_user",
+            (true, true) => "match",
+            (true, false) => "mismatch",
+        });
         Ok(known && matched)
     }
 
@@ -83,19 +93,44 @@ impl PasswordHasher {
         self.verifications.load(Ordering::Relaxed)
     }
 
+    /// Runs `job` on a hashing worker, in a span named after `operation`
+    /// (`password.hash`, `password.verify`) that is a child of the caller's
+    /// and covers the wait for a worker too. Only the operation and the
+    /// wait are recorded, never the password or the hash.
     async fn run<T: Send + 'static>(
         &self,
+        operation: &'static str,
         job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, Error> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let span = tracing::Span::current();
+        let span = match operation {
+            "hash" => tracing::info_span!("password.hash", queue_wait_us = tracing::field::Empty),
+            _ => tracing::info_span!("password.verify", queue_wait_us = tracing::field::Empty),
+        };
+        let queued_at = std::time::Instant::now();
         let boxed: Job = Box::new(move |memory| {
-            let _ = reply.send(span.in_scope(|| job(memory)));
+            let waited = queued_at.elapsed();
+            metrics::started(waited);
+            span.record(
+                "queue_wait_us",
+                u64::try_from(waited.as_micros()).unwrap_or(u64::MAX),
+            );
+            let started = std::time::Instant::now();
+            let result = span.in_scope(|| job(memory));
+            metrics::finished(operation, started.elapsed());
+            let _ = reply.send(result);
         });
+        // Counted before it is queued, so a worker never takes it first.
+        metrics::queued();
         match self.jobs.try_send(boxed) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) => return Err(Error::HashingBusy),
+            Err(TrySendError::Full(_)) => {
+                metrics::unqueued();
+                metrics::rejected();
+                return Err(Error::HashingBusy);
+            }
             Err(TrySendError::Disconnected(_)) => {
+                metrics::unqueued();
                 return Err(Error::Internal(anyhow::anyhow!("hashing workers stopped")));
             }
         }
@@ -254,7 +289,7 @@ mod tests {
         let worker = hasher.clone();
         let blocking = tokio::spawn(async move {
             worker
-                .run(move |_| {
+                .run("hash", move |_| {
                     let _ = started_tx.send(());
                     let _ = wait.recv();
                 })

@@ -59,6 +59,16 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 /// Runs the server until SIGINT or SIGTERM, then drains in-flight requests.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    // The TLS files are checked before anything else starts.
+    let tls = crate::server::tls::TlsFiles::from_settings(
+        config.tls_cert.as_deref(),
+        config.tls_key.as_deref(),
+    )?
+    .map(crate::server::tls::Tls::load)
+    .transpose()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let traces = start_tracing(&config)?;
+    crate::telemetry::metrics::handle();
     let store = open_store(&config).await?;
     let services = services(&config, store, Arc::new(SystemClock)).await?;
     let new_admin_secret = services
@@ -73,10 +83,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if let Some(secret) = new_admin_secret {
         // Printed once, on stderr, never logged.
         eprintln!(
-            "\nsessiond created an admin API key (shown only now):\n\n    {secret}\n\nSwagger UI: http://{local}/swagger-ui/  (Authorize with this key)\n"
+            "\nsessiond created an admin API key (shown only now):\n\n    {secret}\n\nSwagger UI: {scheme}://{local}/swagger-ui/  (Authorize with this key)\n"
         );
     }
-    tracing::info!(address = %local, swagger_ui = %format!("http://{local}/swagger-ui/"), "sessiond listening");
+    tracing::info!(address = %local, tls = tls.is_some(), swagger_ui = %format!("{scheme}://{local}/swagger-ui/"), "sessiond listening");
 
     let purger = tokio::spawn(purge_periodically(
         services.clone(),
@@ -98,21 +108,68 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         drain: std::time::Duration::from_millis(config.shutdown_drain_ms),
         grace: std::time::Duration::from_secs(10),
     };
-    let served = crate::server::run(
-        listener,
-        crate::api::routes(services),
-        shutdown_signal(),
-        options,
-    )
-    .await
+    let metrics_server = match config.metrics_listen {
+        Some(address) => Some(serve_metrics(address, services.store.clone(), options).await?),
+        None => None,
+    };
+    let routes = crate::api::routes_with(services, config.metrics_listen.is_none());
+    let served = match tls {
+        None => crate::server::run(listener, routes, shutdown_signal(), options).await,
+        Some(tls) => {
+            let reloader = tls
+                .spawn_reloader(crate::server::tls::POLL_INTERVAL)
+                .context("cannot watch for SIGHUP")?;
+            let served =
+                crate::server::run_tls(listener, routes, shutdown_signal(), options, tls).await;
+            reloader.abort();
+            served
+        }
+    }
     .context("server failed");
     purger.abort();
     access_writer.abort();
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
+    if let Some(traces) = traces {
+        traces.shutdown().await;
+    }
     // Accesses recorded by the last requests are written before exit.
     if let Err(err) = accesses.flush().await {
         tracing::warn!(error = ?err, "writing the last session accesses failed");
     }
     served
+}
+
+/// Starts exporting traces when an OTLP endpoint is set. The collector is
+/// not contacted here: one that is down only fails exports, later.
+fn start_tracing(config: &Config) -> anyhow::Result<Option<crate::telemetry::otlp::Exporter>> {
+    match config.otlp_endpoint.as_deref().map(str::trim) {
+        Some(endpoint) if !endpoint.is_empty() => {
+            Ok(Some(crate::telemetry::otlp::enable(endpoint)?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Serves `/metrics` alone on `address`, until the returned task is
+/// aborted.
+async fn serve_metrics(
+    address: std::net::SocketAddr,
+    store: Store,
+    options: crate::server::ServerOptions,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address} for metrics"))?;
+    let local = listener.local_addr().unwrap_or(address);
+    tracing::info!(address = %local, "serving /metrics");
+    let app = poem::Route::new().at("/metrics", crate::telemetry::metrics::endpoint(store, true));
+    Ok(tokio::spawn(async move {
+        if let Err(err) = crate::server::run(listener, app, std::future::pending(), options).await {
+            tracing::warn!(error = %err, "the metrics server failed");
+        }
+    }))
 }
 
 /// How often recorded token uses are written to the store: the longest

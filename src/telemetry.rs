@@ -1,26 +1,43 @@
-//! Logging through `tracing`, as text or JSON. Request and response bodies
-//! are never logged, so secrets in them never reach the logs.
+//! Logging through `tracing`, as text or JSON; Prometheus metrics
+//! ([`metrics`]); OpenTelemetry traces over OTLP/HTTP ([`otlp`]). Request
+//! and response bodies are never logged, so secrets in them never reach the
+//! logs, the metrics or the traces.
 
-use tracing_subscriber::EnvFilter;
+pub mod metrics;
+pub mod otlp;
+
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
 
 use crate::config::LogFormat;
 
+/// Installs the global subscriber: the log formatter (filtered by
+/// `filter`), the database-pool acquire timer of [`metrics`], and a slot
+/// that exports traces once [`otlp::enable`] is called.
 pub fn init(format: LogFormat, filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match format {
+    let fmt = tracing_subscriber::fmt::layer();
+    let fmt = match format {
         // The writer escapes every control byte, so the formatter's own
         // colour codes are off.
-        LogFormat::Text => builder
+        LogFormat::Text => fmt
             .with_ansi(false)
             .with_writer(EscapedStderr)
-            .try_init(),
-        LogFormat::Json => builder
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Json => fmt
             .with_writer(std::io::stderr)
             .json()
             .flatten_event(true)
-            .try_init(),
+            .with_filter(filter)
+            .boxed(),
     };
+    let _ = tracing_subscriber::registry()
+        .with(otlp::layer())
+        .with(fmt)
+        .with(metrics::AcquireTimer::layer())
+        .try_init();
     log_panics_once();
 }
 

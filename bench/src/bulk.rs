@@ -74,6 +74,8 @@ impl BulkPool {
             last_access_at: Set(created),
             client_ip: Set(None),
             user_agent: Set(None),
+            user_agent_fingerprint_id: Set(None),
+            user_agent_headers: Set(None),
             id_store_name: Set(Some(ctx.id_store_name.to_owned())),
             is_impersonating: Set(false),
             session_index: Set(format!(

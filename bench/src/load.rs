@@ -14,6 +14,9 @@ pub enum Outcome {
     Ok,
     /// An answer with an unexpected status; `detail` is kept for the first.
     Status { status: u16, detail: String },
+    /// An answer that is not the expected one, counted under `key` (e.g.
+    /// "404" or "grpc-5" for a gRPC status in an HTTP 200).
+    Rejected { key: String, detail: String },
     /// No answer: connection or protocol failure, or a malformed body.
     Failed(String),
     /// The worker has nothing left to do (e.g. its pool of sessions is used
@@ -136,6 +139,11 @@ impl Tally {
                 self.latencies_us[kind].push(micros);
                 self.last_done = done;
                 (status.to_string(), format!("HTTP {status}: {detail}"))
+            }
+            Outcome::Rejected { key, detail } => {
+                self.latencies_us[kind].push(micros);
+                self.last_done = done;
+                (key, detail)
             }
             Outcome::Failed(msg) => ("transport".to_owned(), msg),
         };

@@ -74,6 +74,28 @@ pub fn reset_peak(pid: u32) -> bool {
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
 }
 
+/// CPU time (user + system) a process has used, in milliseconds; `None`
+/// for `self` means this process. /proc counts in USER_HZ ticks, which
+/// Linux fixes at 100 per second.
+pub fn cpu_ms(pid: Option<u32>) -> Option<f64> {
+    let path = pid.map_or_else(
+        || "/proc/self/stat".to_owned(),
+        |p| format!("/proc/{p}/stat"),
+    );
+    let stat = std::fs::read_to_string(path).ok()?;
+    stat_cpu_ticks(&stat).map(|ticks| ticks as f64 * 10.0)
+}
+
+/// utime + stime of a /proc/PID/stat line (fields 14 and 15; the command
+/// name in parentheses may contain spaces, so count from its end).
+fn stat_cpu_ticks(stat: &str) -> Option<u64> {
+    let (_, after) = stat.rsplit_once(')')?;
+    let mut fields = after.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +106,12 @@ mod tests {
         assert_eq!(status_kib(text, "VmHWM:"), Some(51234));
         assert_eq!(status_kib(text, "VmRSS:"), Some(40000));
         assert_eq!(status_kib(text, "VmSwap:"), None);
+    }
+
+    #[test]
+    fn reads_cpu_ticks() {
+        let stat = "4242 (tokio runtime) S 1 2 3 4 5 6 7 8 9 10 321 45 0 0 20 0 8";
+        assert_eq!(stat_cpu_ticks(stat), Some(366));
+        assert!(cpu_ms(None).is_some());
     }
 }

@@ -9,6 +9,7 @@ mod machine;
 mod pg;
 mod report;
 mod results;
+mod rpc;
 mod runner;
 mod scenarios;
 mod seed;
@@ -126,8 +127,10 @@ struct RunArgs {
     #[arg(long, env = "SESSIOND_DATABASE_MAX_CONNECTIONS", default_value_t = 8)]
     pool_size: u32,
     /// Run only these scenarios (comma-separated keys as in the results
-    /// file, e.g. `get,oam_get`; `ceilings` for the ceilings). Seeding still
-    /// happens; the results are marked partial and left out of RESULTS.md.
+    /// file, e.g. `get,oam_get`; `ceilings` for the ceilings; `rpc` for the
+    /// RPC transports and the REST scenarios they are compared with).
+    /// Seeding still happens; the results are marked partial and left out
+    /// of RESULTS.md.
     #[arg(long, value_delimiter = ',')]
     only: Option<Vec<String>>,
     /// Commit of the code under test, recorded in the results.
@@ -211,6 +214,9 @@ fn real_main() -> anyhow::Result<ExitCode> {
             std::fs::write(&out, json + "\n")
                 .with_context(|| format!("cannot write {}", out.display()))?;
             eprintln!("results: {}", out.display());
+            if let Some(section) = report::rpc_section(&results) {
+                eprintln!("\n{section}");
+            }
             let failures = results.failures();
             if failures.is_empty() {
                 return Ok(ExitCode::SUCCESS);

@@ -8,7 +8,8 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::load::Stats;
-use crate::results::Results;
+use crate::results::{Results, ScenarioResult};
+use crate::rpc::{self, Transport};
 
 pub const MARKER: &str =
     "<!-- Hand-written analysis below this line; `sessiond-bench report` keeps it. -->";
@@ -109,6 +110,8 @@ fn sessions(n: u64) -> String {
 /// The ceiling a scenario is read against, as (name, ops/s).
 fn ceiling_of(run: &Results, key: &str) -> Option<(&'static str, f64)> {
     let c = &run.ceilings;
+    // An RPC scenario is read against the ceiling of the REST one it mirrors.
+    let key = rpc::rest_key_of(key).map_or(key, |(rest, _)| rest);
     match key {
         "create_password" => Some(("hash", c.hash.verifies_per_sec)),
         "create" | "create_user" => Some(("store inserts", c.storage.inserts.rps)),
@@ -258,6 +261,10 @@ fn render(md: &mut String, run: &Results) {
             );
         }
     }
+    if let Some(section) = rpc_section(run) {
+        md.push('\n');
+        md.push_str(&section);
+    }
     if let Some(b) = &run.bulk {
         let _ = writeln!(
             md,
@@ -300,6 +307,95 @@ fn render(md: &mut String, run: &Results) {
         );
     }
     md.push('\n');
+}
+
+/// The REST scenario and each RPC transport's run of the same operation,
+/// for those that ran.
+type RpcPair<'a> = (
+    &'static str,
+    &'a ScenarioResult,
+    Vec<(Transport, &'a ScenarioResult)>,
+);
+
+fn rpc_pairs(run: &Results) -> Vec<RpcPair<'_>> {
+    let ran = |key: &str, phase: &str| run.scenario(key, phase).filter(|s| s.stats.is_some());
+    rpc::COMPARED
+        .iter()
+        .filter_map(|&(rest, _)| {
+            let phase = if rest == "get" { "base" } else { "" };
+            let rest_run = ran(rest, phase)?;
+            let rpcs: Vec<_> = Transport::ALL
+                .iter()
+                .filter_map(|&t| ran(&rpc::key(rest, t), phase).map(|sc| (t, sc)))
+                .collect();
+            (!rpcs.is_empty()).then_some((rest, rest_run, rpcs))
+        })
+        .collect()
+}
+
+fn rps_of(sc: &ScenarioResult) -> f64 {
+    sc.stats.as_ref().map_or(0.0, |st| st.rps)
+}
+
+fn times(x: f64) -> String {
+    format!("{x:.2}×")
+}
+
+fn micros(x: Option<f64>) -> String {
+    x.map_or_else(String::new, |us| format!("{us:.0}"))
+}
+
+/// "RPC transports vs REST": each RPC scenario beside the REST one it
+/// mirrors, measured in the same run right after it, with the ratio of
+/// their throughputs. None when the run has no RPC scenarios.
+pub fn rpc_section(run: &Results) -> Option<String> {
+    let pairs = rpc_pairs(run);
+    if pairs.is_empty() {
+        return None;
+    }
+    let mut md = String::from(
+        "### RPC transports vs REST\n\n\
+         Each RPC scenario ran right after the REST scenario it mirrors, with the same \
+         concurrency, duration, key and requests (get: the same seeded sessions in the same \
+         per-worker order; create: the same user checks), one connection per worker \
+         (h2c: one stream at a time), against `zitadel.session.v2.SessionService`. \
+         vs REST is req/s over the REST scenario's req/s. CPU per request is measured \
+         over the scenario from /proc, for the server and for the load generator, which \
+         share the machine's cores.\n\n\
+         | operation | transport | req/s | p50 ms | p99 ms | errors | vs REST | \
+         server CPU µs/req | generator CPU µs/req |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for (rest, rest_run, rpcs) in pairs {
+        let (operation, rest_name) = match rest {
+            "get" => (
+                "GetSession with token",
+                "REST `GET /v2alpha/sessions/{id}?sessionToken=…`, HTTP/1.1",
+            ),
+            _ => (
+                "CreateSession with a user check",
+                "REST `POST /v2alpha/sessions`, HTTP/1.1",
+            ),
+        };
+        let rest_rps = rps_of(rest_run);
+        let rows = std::iter::once((operation, rest_name, rest_run))
+            .chain(rpcs.into_iter().map(|(t, sc)| ("", t.name(), sc)));
+        for (operation, name, sc) in rows {
+            let Some(st) = &sc.stats else { continue };
+            let _ = writeln!(
+                md,
+                "| {operation} | {name} | {} | {} | {} | {} | {} | {} | {} |",
+                rate(st.rps),
+                ms(st.p50_ms),
+                ms(st.p99_ms),
+                errors(st),
+                times(st.rps / rest_rps.max(1e-9)),
+                micros(sc.server_cpu_us_per_request),
+                micros(sc.client_cpu_us_per_request),
+            );
+        }
+    }
+    Some(md)
 }
 
 fn mib(kib: u64) -> f64 {
@@ -432,6 +528,33 @@ pub fn targets(run: &Results) -> Vec<Target> {
             measured: "–".into(),
             met: None,
         },
+    });
+    let pairs = rpc_pairs(run);
+    let binary: Vec<(String, f64)> = pairs
+        .iter()
+        .flat_map(|(rest, rest_run, rpcs)| {
+            rpcs.iter().filter(|(t, _)| t.binary()).map(move |(t, sc)| {
+                (
+                    format!("{rest} {}", t.name()),
+                    rps_of(sc) / rps_of(rest_run).max(1e-9),
+                )
+            })
+        })
+        .collect();
+    out.push(Target {
+        name: "binary RPC transports (Connect binary, gRPC) ≥ REST req/s (get with token, \
+               create with a user check)"
+            .into(),
+        measured: if binary.is_empty() {
+            "–".into()
+        } else {
+            binary
+                .iter()
+                .map(|(name, r)| format!("{name}: {}", times(*r)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+        met: (!binary.is_empty()).then(|| binary.iter().all(|(_, r)| *r >= 1.0)),
     });
     let creates = run.stats("create_user", "");
     out.push(Target {

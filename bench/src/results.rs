@@ -63,6 +63,14 @@ pub struct ScenarioResult {
     pub sessions: u64,
     /// The server's resident memory right after the scenario.
     pub server_rss_kib: Option<u64>,
+    /// CPU time per answered request during the measured period, in
+    /// microseconds: of the server process (with SQLite, the database
+    /// too), and of the load generator. Both share the same cores, so
+    /// these tell a slower client from a slower server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_cpu_us_per_request: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cpu_us_per_request: Option<f64>,
     /// Why the scenario could not run (e.g. the OAM routes answer 404).
     pub unavailable: Option<String>,
     pub stats: Option<Stats>,
@@ -115,6 +123,16 @@ impl Results {
         for s in &self.scenarios {
             if let Some(stats) = &s.stats {
                 check(&s.title, stats);
+            }
+        }
+        // A scenario that answered nothing (e.g. every call of a transport
+        // hung through the warm-up) is broken even without a counted error.
+        for s in &self.scenarios {
+            if let Some(stats) = &s.stats
+                && stats.requests == 0
+                && !stats.exhausted
+            {
+                out.push(format!("{}: no request completed", s.title));
             }
         }
         out

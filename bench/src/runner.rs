@@ -15,9 +15,10 @@ use serde_json::json;
 use crate::bulk::{self, BulkPool};
 use crate::ceilings;
 use crate::http::{Client, Target};
-use crate::load::{self, Load, Stats};
+use crate::load::{self, Load, Stats, Worker};
 use crate::machine;
 use crate::results::{Ceilings, Memory, Results, ScenarioResult, Settings};
+use crate::rpc::{self, RpcOp, RpcWorker, Transport};
 use crate::scenarios::{self, Cursor, HttpWorker, OAM, Op, SessionPool};
 use crate::seed::{self, SeedSession};
 
@@ -108,7 +109,22 @@ async fn wait_ready(target: &Target) -> anyhow::Result<()> {
 }
 
 impl Runner {
+    /// Whether `key` runs. In `--only`, `rpc` stands for every RPC
+    /// scenario and the REST scenarios they are compared with.
     fn selected(&self, key: &str) -> bool {
+        self.cfg.only.as_ref().is_none_or(|only| {
+            only.iter().any(|k| {
+                k == key
+                    || (k == "rpc"
+                        && (rpc::rest_key_of(key).is_some()
+                            || rpc::COMPARED.iter().any(|(rest, _)| *rest == key)))
+            })
+        })
+    }
+
+    /// Whether `--only` names `key` itself (the `rpc` group does not bring
+    /// in the large size).
+    fn named(&self, key: &str) -> bool {
         self.cfg
             .only
             .as_ref()
@@ -144,13 +160,13 @@ impl Runner {
     }
 
     /// Runs one HTTP scenario, and records and prints its figures.
-    async fn measure(
+    async fn measure<W: Worker>(
         &mut self,
         key: &str,
         title: &str,
         api: &str,
         phase: &str,
-        workers: Vec<HttpWorker>,
+        workers: Vec<W>,
         kinds: &[&str],
     ) -> anyhow::Result<()> {
         if !self.selected(key) {
@@ -158,7 +174,27 @@ impl Runner {
         }
         self.refresh_statistics().await?;
         let sessions = self.count_sessions().await?;
+        // CPU readings at the end of the warm-up and after the last answer.
+        let pid = self.cfg.server_pid;
+        let measured_from = tokio::time::Instant::now() + self.cfg.load.warmup;
+        let before = tokio::spawn(async move {
+            tokio::time::sleep_until(measured_from).await;
+            (machine::cpu_ms(pid), machine::cpu_ms(None))
+        });
         let (stats, _) = load::run(workers, self.cfg.load, kinds).await?;
+        let after = (machine::cpu_ms(pid), machine::cpu_ms(None));
+        let before = before.await.unwrap_or((None, None));
+        let per_request = |b: Option<f64>, a: Option<f64>| {
+            let answered = (stats.rps * stats.elapsed_secs).round();
+            match (b, a) {
+                (Some(b), Some(a)) if pid.is_some() && answered > 0.0 => {
+                    Some((a - b) * 1000.0 / answered)
+                }
+                _ => None,
+            }
+        };
+        let server_cpu = per_request(before.0, after.0);
+        let client_cpu = per_request(before.1, after.1);
         print_line(title, sessions, &stats);
         let server_rss_kib = self
             .cfg
@@ -172,6 +208,8 @@ impl Runner {
             phase: phase.to_owned(),
             sessions,
             server_rss_kib,
+            server_cpu_us_per_request: server_cpu,
+            client_cpu_us_per_request: client_cpu,
             unavailable: None,
             stats: Some(stats),
         });
@@ -187,6 +225,8 @@ impl Runner {
             phase: String::new(),
             sessions: 0,
             server_rss_kib: None,
+            server_cpu_us_per_request: None,
+            client_cpu_us_per_request: None,
             unavailable: Some(reason.to_owned()),
             stats: None,
         });
@@ -284,6 +324,9 @@ impl Runner {
             });
             self.measure(key, title, "zitadel", "", workers, &[])
                 .await?;
+            if key == "create_user" {
+                self.rpc_creates(n_users).await?;
+            }
         }
         let owned = self.owned_sessions(4).await?;
         let workers = owned
@@ -338,7 +381,7 @@ impl Runner {
         if scale == 0
             || !["get", "get_no_touch", "search_ids", "delete", "oam_delete"]
                 .iter()
-                .any(|k| self.selected(k))
+                .any(|k| self.named(k))
         {
             return Ok((memory, None));
         }
@@ -379,6 +422,9 @@ impl Runner {
             });
             self.measure(key, title, "zitadel", phase, workers, &[])
                 .await?;
+            if with_token && phase == "base" {
+                self.rpc_gets(pool, phase).await?;
+            }
         }
         let workers = self.workers(&self.target, |_| Op::SearchIds {
             pool: pool.clone(),
@@ -393,6 +439,67 @@ impl Runner {
             &[],
         )
         .await?;
+        Ok(())
+    }
+
+    /// GetSession with the token over every RPC transport, right after the
+    /// REST get with token: the same pool, concurrency, duration and
+    /// per-worker random sequence of sessions.
+    async fn rpc_gets(&mut self, pool: &Arc<SessionPool>, phase: &str) -> anyhow::Result<()> {
+        for t in Transport::ALL {
+            let workers = (0..self.cfg.concurrency)
+                .map(|w| {
+                    RpcWorker::new(
+                        &self.target,
+                        t,
+                        1000 + w as u64,
+                        RpcOp::Get { pool: pool.clone() },
+                    )
+                })
+                .collect();
+            let title = format!("get with token, {}", t.name());
+            self.measure(
+                &rpc::key("get", t),
+                &title,
+                "zitadel-rpc",
+                phase,
+                workers,
+                &[],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// CreateSession with the user check of the REST "create with a user
+    /// check" scenario over every RPC transport, right after it.
+    async fn rpc_creates(&mut self, n_users: usize) -> anyhow::Result<()> {
+        for t in Transport::ALL {
+            let bodies = rpc::create_bodies(n_users, t);
+            let workers = (0..self.cfg.concurrency)
+                .map(|w| {
+                    RpcWorker::new(
+                        &self.target,
+                        t,
+                        1000 + w as u64,
+                        RpcOp::Create {
+                            bodies: bodies.clone(),
+                            next: w,
+                        },
+                    )
+                })
+                .collect();
+            let title = format!("create with a user check, {}", t.name());
+            self.measure(
+                &rpc::key("create_user", t),
+                &title,
+                "zitadel-rpc",
+                "",
+                workers,
+                &[],
+            )
+            .await?;
+        }
         Ok(())
     }
 

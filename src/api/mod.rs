@@ -97,6 +97,7 @@ fn zitadel_gateway<V: rpc::gateway::GatewayVersion>(
     guard: contract_guard::ContractGuard,
 ) -> impl Endpoint<Output = poem::Response> + use<V> {
     rpc::gateway::routes::<V>(core.clone())
+        .with(access_log::RouteTemplate)
         .with(panics::catch(zitadel::error::panicked))
         .with(guard.clone())
         .with(body_limit::BodyLimit {
@@ -107,8 +108,16 @@ fn zitadel_gateway<V: rpc::gateway::GatewayVersion>(
         .with(no_store())
 }
 
-/// The whole application, as the server and the tests run it.
+/// The whole application, as the server and the tests run it, with
+/// `/metrics`.
 pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
+    routes_with(services, true)
+}
+
+/// The application; `/metrics` only with `metrics` (off when the metrics
+/// have an address of their own).
+pub fn routes_with(services: Services, metrics: bool) -> impl Endpoint<Output = poem::Response> {
+    crate::telemetry::metrics::handle();
     let documents = contract_documents(&services);
     let core = rpc::core(services.clone());
     let guard = |name: &str| {
@@ -123,6 +132,7 @@ pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
             ZITADEL_PREFIX,
             zitadel_service(services.clone())
                 .into_endpoint()
+                .with(access_log::RouteTemplate)
                 .with(panics::catch(zitadel::error::panicked))
                 .with(guard("zitadel-session-v2alpha"))
                 .with(body_limit::BodyLimit {
@@ -150,6 +160,7 @@ pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
             ADMIN_PREFIX,
             admin_service(services.clone())
                 .into_endpoint()
+                .with(access_log::RouteTemplate)
                 .with(panics::catch(admin::error::panicked))
                 .with(guard("admin-v1"))
                 .with(body_limit::BodyLimit {
@@ -163,6 +174,7 @@ pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
             OAM_PREFIX,
             oam_service(services.clone())
                 .into_endpoint()
+                .with(access_log::RouteTemplate)
                 .with(panics::catch(oam::error::panicked))
                 .with(guard("oam-session-v1"))
                 .with(oam::LiteralPlus)
@@ -180,6 +192,10 @@ pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
                 &documents,
                 services.settings.swagger_ui_persist_authorization,
             ),
+        )
+        .at(
+            "/metrics",
+            crate::telemetry::metrics::endpoint(services.store.clone(), metrics),
         )
         .at("/healthz", health::healthz)
         .at("/readyz", health::readyz)
@@ -204,8 +220,8 @@ pub fn routes(services: Services) -> impl Endpoint<Output = poem::Response> {
         ]))
         .data(services.clone());
     rpc::Split {
-        rpc: rpc::endpoint(core),
+        rpc: rpc::endpoint(core, &documents),
         rest,
     }
-    .with(access_log::AccessLog)
+    .with(access_log::AccessLog::new(&documents))
 }

@@ -16,6 +16,15 @@ pub const MAX_METADATA_KEYS: usize = 100;
 pub const MAX_METADATA_KEY_LENGTH: usize = 200;
 /// Bytes in one metadata value.
 pub const MAX_METADATA_VALUE_BYTES: usize = 4096;
+/// Characters in a user agent's `description`.
+pub const MAX_USER_AGENT_DESCRIPTION: usize = 1000;
+/// Header names in a user agent's `header`.
+pub const MAX_USER_AGENT_HEADERS: usize = 50;
+/// Values of one user agent header.
+pub const MAX_USER_AGENT_HEADER_VALUES: usize = 20;
+/// Characters in one user agent header name or value.
+pub const MAX_USER_AGENT_HEADER_TEXT: usize = 1000;
+
 /// The longest standard base64 text of a value of
 /// [`MAX_METADATA_VALUE_BYTES`].
 pub const MAX_METADATA_VALUE_BASE64: usize = MAX_METADATA_VALUE_BYTES.div_ceil(3) * 4;

@@ -2,6 +2,7 @@
 
 use crate::domain::session::Password;
 use crate::domain::{Checks, Error, Timestamp, User, UserFactor, UserSelector, UserState};
+use tracing::Instrument as _;
 
 use super::Sessions;
 
@@ -107,7 +108,7 @@ impl Sessions {
         let store = self.store.clone();
         let hasher = self.hasher.clone();
         let password = password.clone();
-        tokio::spawn(async move {
+        let check = async move {
             let matched = match hasher.verify(&password, Some(&record.password_hash)).await {
                 Ok(matched) => matched,
                 Err(err) => {
@@ -119,6 +120,14 @@ impl Sessions {
                 store
                     .settle_failed_password(&record.id, threshold, now)
                     .await?;
+                // The store does not say whether this failure locked the
+                // user; a read after it does (two failures settling at the
+                // same moment may both see the lock).
+                if let Ok(Some(user)) = store.find_user(&record.id).await
+                    && user.state == UserState::Locked
+                {
+                    crate::telemetry::metrics::lockout();
+                }
                 return Err(Error::PasswordInvalid);
             }
             if !store.settle_good_password(&record.id).await? {
@@ -126,9 +135,11 @@ impl Sessions {
                 return Err(Error::UserNotActive);
             }
             Ok(())
-        })
-        .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("password check task failed: {e}")))?
+        };
+        // In the request's span, so the hash and the queries are its children.
+        tokio::spawn(check.in_current_span())
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("password check task failed: {e}")))?
     }
 
     /// Lockout off: every wrong password is counted, nothing is reserved.

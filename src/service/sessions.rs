@@ -13,7 +13,8 @@ use crate::domain::{
 use crate::ids;
 use crate::password::PasswordHasher;
 use crate::store::Store;
-use crate::store::sessions::{MetadataWrite, UserLimit};
+use crate::store::sessions::{MetadataWrite, RevokeBy, UserLimit};
+use crate::telemetry::metrics;
 
 pub struct Sessions {
     pub(super) store: Store,
@@ -113,6 +114,10 @@ impl Sessions {
         let now = self.clock.now();
         let outcome = self.run_checks(None, &new.checks, now).await?;
 
+        let origin = match new.origin {
+            crate::domain::SessionOrigin::Zitadel => "zitadel",
+            crate::domain::SessionOrigin::Oam => "oam",
+        };
         let default_expiry = self.settings.lifetime(new.origin).map(|d| now + d);
         let expires_at = match (lifetime, default_expiry, new.requested_expiry) {
             (Some(lifetime), _, _) => Some(lifetime.expiry_from(now)),
@@ -150,6 +155,7 @@ impl Sessions {
             _ => self.store.insert_session(&session).await?,
         }
         tracing::info!(session.id = %session.id, "session created");
+        metrics::session_created(origin);
         Ok(Created { session, token })
     }
 
@@ -401,6 +407,29 @@ impl Sessions {
         token: Option<&str>,
         api: SessionApi,
     ) -> Result<Details, Error> {
+        // The common case in one conditional write: a live session the
+        // caller may end. Anything else (unknown, terminated, a token or key
+        // that does not match) falls through to the read that tells them
+        // apart.
+        let by = match token {
+            Some(token) => Some(RevokeBy::TokenHash(ids::hash_secret(token))),
+            None if caller.has(Permission::SessionDelete) => Some(RevokeBy::Anyone),
+            None if api == SessionApi::V2 => Some(RevokeBy::Creator(caller.key_id.clone())),
+            None => None,
+        };
+        if let Some(by) = by {
+            let now = self.clock.now();
+            if let Some((sequence, resource_owner)) =
+                self.store.revoke_session(id, &by, now).await?
+            {
+                metrics::sessions_terminated("deleted", 1);
+                return Ok(Details {
+                    sequence,
+                    change_date: now,
+                    resource_owner,
+                });
+            }
+        }
         let session = self.store.find_session(id).await?;
         match (token, &session) {
             (Some(token), Some(s)) => {
@@ -423,9 +452,11 @@ impl Sessions {
         if session.is_terminated() {
             return Ok(self.details(&session));
         }
-        self.store
+        let terminated = self
+            .store
             .terminate_sessions(std::slice::from_ref(&session.id), now)
             .await?;
+        metrics::sessions_terminated("deleted", terminated);
         Ok(Details {
             sequence: session.sequence + 1,
             change_date: now,
@@ -443,9 +474,11 @@ impl Sessions {
         if session.is_expired(now) {
             return Err(Error::SessionNotFound);
         }
-        self.store
+        let terminated = self
+            .store
             .terminate_sessions(std::slice::from_ref(&session.id), now)
             .await?;
+        metrics::sessions_terminated("revoked", terminated);
         Ok(session)
     }
 
@@ -473,7 +506,8 @@ impl Sessions {
         let (_, newest) = self
             .search_store(&search, self.settings.oam_max_results)
             .await?;
-        self.store.terminate_sessions(&ids, now).await?;
+        let terminated = self.store.terminate_sessions(&ids, now).await?;
+        metrics::sessions_terminated("revoked", terminated);
         Ok(newest)
     }
 

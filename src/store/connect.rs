@@ -76,6 +76,12 @@ pub async fn connect_with(
         .connect_timeout(acquire_timeout)
         .acquire_timeout(acquire_timeout)
         .sqlx_logging(false);
+    // sqlx times every connection acquire and reports it as a trace event,
+    // which `telemetry::metrics::AcquireTimer` turns into the pool's wait
+    // histogram; nothing is logged.
+    options
+        .map_sqlx_postgres_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Trace))
+        .map_sqlx_sqlite_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Trace));
     if let Some(schema) = search_path {
         options.set_schema_search_path(schema.to_owned());
     }
@@ -93,15 +99,33 @@ pub async fn connect_with(
     let db = Database::connect(options)
         .await
         .with_context(|| format!("cannot connect to {}", describe(url)))?;
-    Migrator::up(&db, None)
-        .await
-        .with_context(|| format!("cannot apply database migrations to {}", describe(url)))?;
+    migrate(&db, url).await?;
     if backend == Backend::Sqlite {
         db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
             .await
             .with_context(|| format!("cannot write to {}", describe(url)))?;
     }
     Ok(db)
+}
+
+/// Applies pending migrations, if there are any. A database that is up to
+/// date is left alone and nothing is logged, so the second pool that
+/// SQLite opens (and every restart) does not log the migrations again.
+async fn migrate(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
+    let failed = || format!("cannot apply database migrations to {}", describe(url));
+    let pending = Migrator::get_pending_migrations(db)
+        .await
+        .with_context(failed)?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    Migrator::up(db, None).await.with_context(failed)?;
+    tracing::info!(
+        database = %describe(url),
+        applied = pending.len(),
+        "database migrations applied"
+    );
+    Ok(())
 }
 
 /// Fails unless the SQLite database takes writes: a read-only file or

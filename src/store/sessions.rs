@@ -1,11 +1,11 @@
-use std::collections::HashMap;
-
 use entity::{session, session_metadata, user};
-use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{
+    Alias, Asterisk, CaseStatement, Expr, ExprTrait, JoinType, OnConflict, Order, Query,
+};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait,
+    RelationTrait, Select, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 use super::{Store, micros, time};
@@ -191,16 +191,100 @@ impl Store {
         Ok(())
     }
 
+    /// The session with its metadata, in one statement: the row joined to
+    /// its metadata entries (one result row per entry, or one without).
     pub async fn find_session(&self, id: &str) -> Result<Option<Session>, Error> {
-        let Some(row) = session::Entity::find_by_id(id.to_owned())
-            .one(&self.reader)
-            .await?
-        else {
+        let rows = self.reader.query_all_raw(self.find_statement(id)).await?;
+        Ok(fold_sessions(&rows)?.pop())
+    }
+
+    /// The statement [`Store::find_session`] runs, for EXPLAIN.
+    pub fn find_statement(&self, id: &str) -> Statement {
+        session::Entity::find_by_id(id.to_owned())
+            .join(JoinType::LeftJoin, session::Relation::Metadata.def())
+            .column_as(session_metadata::Column::Key, META_KEY)
+            .column_as(session_metadata::Column::Value, META_VALUE)
+            .build(self.reader.get_database_backend())
+    }
+
+    /// Terminates one live session if `by` allows, in one round trip on
+    /// PostgreSQL (a conditional `UPDATE … RETURNING` with the metadata
+    /// delete in the same statement) and one short write transaction on
+    /// SQLite. Returns the new sequence and the resource owner, or `None`
+    /// when nothing was terminated: no such session, already terminated, or
+    /// not allowed (a token or creator that does not match). The caller
+    /// tells those apart, if it must, by reading the session.
+    pub async fn revoke_session(
+        &self,
+        id: &str,
+        by: &RevokeBy,
+        now: Timestamp,
+    ) -> Result<Option<(u64, String)>, Error> {
+        let mut update = Query::update();
+        update
+            .table(session::Entity)
+            .value(session::Column::TerminatedAt, micros(now))
+            .value(session::Column::ChangedAt, micros(now))
+            .value(
+                session::Column::Sequence,
+                Expr::col(session::Column::Sequence).add(1),
+            )
+            .and_where(Expr::col(session::Column::Id).eq(id))
+            .and_where(Expr::col(session::Column::TerminatedAt).is_null());
+        match by {
+            RevokeBy::TokenHash(hash) => {
+                update.and_where(Expr::col(session::Column::TokenHash).eq(hash.as_str()));
+            }
+            RevokeBy::Creator(key_id) => {
+                update.and_where(Expr::col(session::Column::CreatorKeyId).eq(key_id.as_str()));
+            }
+            RevokeBy::Anyone => {}
+        }
+        update.returning(Query::returning().columns([
+            session::Column::Id,
+            session::Column::Sequence,
+            session::Column::ResourceOwner,
+        ]));
+        let backend = self.writer.get_database_backend();
+        let update = backend.build(&update);
+        let rows = if backend == DbBackend::Postgres {
+            // A data-modifying CTE runs whether or not it is read, in the
+            // same statement (and transaction) as the UPDATE.
+            let sql = format!(
+                "WITH t AS ({}), d AS (DELETE FROM session_metadata \
+                 WHERE session_id IN (SELECT id FROM t)) \
+                 SELECT sequence, resource_owner FROM t",
+                update.sql
+            );
+            let stmt = Statement {
+                sql,
+                values: update.values,
+                db_backend: backend,
+            };
+            self.writer.query_all_raw(stmt).await?
+        } else {
+            // `query_all` reads the RETURNING rows to the end, so the
+            // statement is finished before the next one (an UPDATE left
+            // open would hold the WAL from being checkpointed).
+            let txn = self.writer.begin().await?;
+            let rows = txn.query_all_raw(update).await?;
+            if rows.is_empty() {
+                txn.rollback().await?;
+                return Ok(None);
+            }
+            session_metadata::Entity::delete_many()
+                .filter(session_metadata::Column::SessionId.eq(id))
+                .exec(&txn)
+                .await?;
+            txn.commit().await?;
+            rows
+        };
+        let Some(row) = rows.first() else {
             return Ok(None);
         };
-        let mut metadata = self.load_metadata(std::slice::from_ref(&row.id)).await?;
-        let own = metadata.remove(&row.id).unwrap_or_default();
-        Ok(Some(to_domain(row, own)))
+        let sequence: i64 = row.try_get("", "sequence")?;
+        let owner: String = row.try_get("", "resource_owner")?;
+        Ok(Some((u64::try_from(sequence).unwrap_or(0), owner)))
     }
 
     /// Writes `next` over the stored session if the stored sequence is still
@@ -327,24 +411,65 @@ impl Store {
 
     /// Sessions matching `search`, newest first unless ascending, with the
     /// number of matches before offset and limit. Terminated sessions never
-    /// match. Metadata for the page comes in one query.
+    /// match. One statement: the page, joined to its metadata, with the
+    /// count as an uncorrelated subquery (evaluated once). A page past the
+    /// end (no rows at an offset) counts again on its own.
     pub async fn search_sessions(
         &self,
         search: &SessionSearch,
         limit: u64,
     ) -> Result<(u64, Vec<Session>), Error> {
-        let total = filtered(search).count(&self.reader).await?;
-        let rows = page(search, limit).all(&self.reader).await?;
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        let mut metadata = self.load_metadata(&ids).await?;
-        let sessions = rows
-            .into_iter()
-            .map(|row| {
-                let own = metadata.remove(&row.id).unwrap_or_default();
-                to_domain(row, own)
-            })
-            .collect();
-        Ok((total, sessions))
+        let rows = self
+            .reader
+            .query_all_raw(self.search_with_metadata_statement(search, limit))
+            .await?;
+        let total = match rows.first() {
+            Some(row) => u64::try_from(row.try_get::<i64>("", TOTAL)?).unwrap_or(0),
+            None if search.offset == 0 => 0,
+            None => filtered(search).count(&self.reader).await?,
+        };
+        Ok((total, fold_sessions(&rows)?))
+    }
+
+    /// The one statement [`Store::search_sessions`] runs, for EXPLAIN.
+    pub fn search_with_metadata_statement(&self, search: &SessionSearch, limit: u64) -> Statement {
+        let p = Alias::new("p");
+        let m = Alias::new("m");
+        let order = if search.ascending {
+            Order::Asc
+        } else {
+            Order::Desc
+        };
+        let count = filtered(search)
+            .select_only()
+            .expr(Expr::cust("COUNT(*)"))
+            .into_query();
+        let mut query = Query::select();
+        query
+            .column((p.clone(), Asterisk))
+            .expr_as(
+                Expr::SubQuery(None, Box::new(count.into())),
+                Alias::new(TOTAL),
+            )
+            .expr_as(
+                Expr::col((m.clone(), session_metadata::Column::Key)),
+                Alias::new(META_KEY),
+            )
+            .expr_as(
+                Expr::col((m.clone(), session_metadata::Column::Value)),
+                Alias::new(META_VALUE),
+            )
+            .from_subquery(page(search, limit).into_query(), p.clone())
+            .join_as(
+                JoinType::LeftJoin,
+                session_metadata::Entity,
+                m.clone(),
+                Expr::col((m, session_metadata::Column::SessionId))
+                    .equals((p.clone(), session::Column::Id)),
+            )
+            .order_by((p.clone(), session::Column::CreatedAt), order.clone())
+            .order_by((p, session::Column::Id), order);
+        self.reader.get_database_backend().build(&query)
     }
 
     /// The page query [`Store::search_sessions`] runs for `search`, for
@@ -387,23 +512,43 @@ impl Store {
             .all(&self.reader)
             .await?)
     }
+}
 
-    async fn load_metadata(&self, ids: &[String]) -> Result<HashMap<String, Metadata>, Error> {
-        let mut out: HashMap<String, Metadata> = HashMap::new();
-        if ids.is_empty() {
-            return Ok(out);
+/// Who may revoke a session in [`Store::revoke_session`].
+#[derive(Clone, Debug)]
+pub enum RevokeBy {
+    /// The holder of the token with this hash.
+    TokenHash(String),
+    /// The key that created the session.
+    Creator(String),
+    /// Anyone (the caller holds the permission).
+    Anyone,
+}
+
+/// The columns the joined reads add to the session's own.
+const META_KEY: &str = "meta_key";
+const META_VALUE: &str = "meta_value";
+const TOTAL: &str = "total_matches";
+
+/// Sessions from rows of a session joined to its metadata, in row order;
+/// a session's rows are adjacent (the queries order by a unique key).
+fn fold_sessions(rows: &[QueryResult]) -> Result<Vec<Session>, Error> {
+    let mut out: Vec<(session::Model, Metadata)> = Vec::new();
+    for row in rows {
+        let id: String = row.try_get("", "id")?;
+        if out.last().is_none_or(|(last, _)| last.id != id) {
+            out.push((session::Model::from_query_result(row, "")?, Metadata::new()));
         }
-        let rows = session_metadata::Entity::find()
-            .filter(session_metadata::Column::SessionId.is_in(ids.iter().cloned()))
-            .all(&self.reader)
-            .await?;
-        for row in rows {
-            out.entry(row.session_id)
-                .or_default()
-                .insert(row.key, row.value);
+        let key: Option<String> = row.try_get("", META_KEY)?;
+        let value: Option<Vec<u8>> = row.try_get("", META_VALUE)?;
+        if let (Some(key), Some(value), Some((_, metadata))) = (key, value, out.last_mut()) {
+            metadata.insert(key, value);
         }
-        Ok(out)
     }
+    Ok(out
+        .into_iter()
+        .map(|(row, metadata)| to_domain(row, metadata))
+        .collect())
 }
 
 /// The per-user session limit a create respects (`max` > 0).

@@ -359,7 +359,11 @@ async fn failures_carry_zitadel_codes_and_write_nothing_over_every_transport() {
             ..Default::default()
         });
         let err = client.create_session(totp).await.unwrap_err();
-        assert_eq!(err.code, ErrorCode::Unimplemented, "{transport:?}");
+        assert_eq!(err.code, ErrorCode::InvalidArgument, "{transport:?}");
+        assert_eq!(
+            err.message.as_deref(),
+            Some("the totp check is not supported by this server")
+        );
 
         let stranger = v2_client(transport, &server.base, "not-a-key");
         let err = stranger
@@ -819,6 +823,58 @@ async fn connect_answers_200_with_string_codes_and_needs_no_protocol_header() {
     assert_eq!(malformed.status(), 400);
     let body: Value = malformed.json().await.unwrap();
     assert_eq!(body["code"], json!("invalid_argument"));
+
+    // A JSON array is not a message, though serde would read one.
+    let array = http
+        .post(url("CreateSession"))
+        .bearer_auth(ADMIN_KEY)
+        .json(&json!([{"metadata": {}}]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(array.status(), 400);
+    assert_eq!(
+        array.json::<Value>().await.unwrap(),
+        json!({"code": "invalid_argument", "message": "the request body must be a JSON object"})
+    );
+
+    // On a documented route the body is held to the document: no nulls.
+    let null = http
+        .post(url("DeleteSession"))
+        .bearer_auth(ADMIN_KEY)
+        .json(&json!({"sessionId": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(null.status(), 400);
+    let body: Value = null.json().await.unwrap();
+    assert_eq!(body["code"], json!("invalid_argument"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("body.sessionId"),
+        "{body}"
+    );
+
+    // An unsupported content type is refused in the Connect shape.
+    let form = http
+        .post(url("GetSession"))
+        .bearer_auth(ADMIN_KEY)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("sessionId=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 415);
+    assert!(
+        form.headers()["accept-post"]
+            .to_str()
+            .unwrap()
+            .contains("application/json")
+    );
+    let body: Value = form.json().await.unwrap();
+    assert_eq!(body["code"], json!("invalid_argument"));
 }
 
 #[tokio::test]
@@ -926,5 +982,172 @@ async fn grpc_errors_are_trailers_only() {
             "status {status} repeated in trailers"
         );
         assert!(collected.to_bytes().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn user_agents_and_id_queries_have_limits() {
+    let server = start().await;
+    for transport in [Transport::ConnectJson, Transport::Grpc] {
+        let client = v2_client(transport, &server.base, ADMIN_KEY);
+        let before = stored_sessions(&server).await;
+        let mut long = create_request(300);
+        long.user_agent.get_or_insert_default().description = Some("d".repeat(1001));
+        let err = client.create_session(long).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidArgument, "{transport:?}");
+        assert_eq!(
+            err.message.as_deref(),
+            Some("userAgent.description exceeds the maximum of 1000 (SESSION-L1m1t)")
+        );
+        let mut many = create_request(300);
+        many.user_agent.get_or_insert_default().header = (0..51)
+            .map(|i| (format!("h{i}"), pb::user_agent::HeaderValues::default()))
+            .collect();
+        let err = client.create_session(many).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidArgument, "{transport:?}");
+        assert_eq!(stored_sessions(&server).await, before);
+
+        let ids: Vec<String> = (0..1001).map(|i| format!("id{i}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let err = client
+            .list_sessions(pb::ListSessionsRequest {
+                queries: vec![ids_query(&refs)],
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidArgument, "{transport:?}");
+        assert_eq!(
+            err.message.as_deref(),
+            Some("idsQuery.ids exceeds the maximum of 1000 (SESSION-L1m1t)")
+        );
+    }
+}
+
+#[tokio::test]
+async fn lifetimes_and_offsets_beyond_what_the_wire_carries_are_refused() {
+    let server = start().await;
+    let client = v2_client(Transport::ConnectJson, &server.base, ADMIN_KEY);
+    let before = stored_sessions(&server).await;
+    // 10,000 years: the expiry would not fit a protobuf Timestamp.
+    let err = client
+        .create_session(create_request(315_576_000_000))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidArgument);
+    assert_eq!(
+        err.message.as_deref(),
+        Some("lifetime: the session would expire after 9999-12-31T23:59:59Z")
+    );
+    assert_eq!(stored_sessions(&server).await, before);
+    // 2^63 over JSON, 2^64 - 1 over the binary form.
+    let binary = v2_client(Transport::ConnectProto, &server.base, ADMIN_KEY);
+    for (client, offset) in [(&client, 1u64 << 63), (&binary, u64::MAX)] {
+        let err = client
+            .list_sessions(pb::ListSessionsRequest {
+                query: page(offset, 10),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidArgument);
+        assert_eq!(
+            err.message.as_deref(),
+            Some("query.offset exceeds the maximum of 9223372036854775807 (SESSION-L1m1t)")
+        );
+    }
+    // Every RPC is a POST; other methods name it.
+    let r = reqwest::Client::new()
+        .get(format!(
+            "{}/zitadel.session.v2.SessionService/ListSessions",
+            server.base
+        ))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "POST");
+}
+
+/// Every domain error, through the one table: the REST gateway's HTTP
+/// status and `code`, the Connect code with its HTTP status, and the gRPC
+/// status number all name the same ZITADEL code.
+#[tokio::test]
+async fn every_domain_error_maps_alike_on_every_transport() {
+    use poem::IntoResponse;
+    use sessiond::api::zitadel::error::ZitadelError;
+    use sessiond::api::zitadel::status::Status;
+    use sessiond::domain::Error;
+    let all = |e: &Error| match e {
+        // Listed so that a new variant does not compile until it is here.
+        Error::SessionNotFound
+        | Error::SessionTerminated
+        | Error::SessionExpired
+        | Error::SessionIdle
+        | Error::SessionTokenInvalid
+        | Error::PermissionDenied
+        | Error::UserNotFound
+        | Error::UserNotActive
+        | Error::UserChangeNotPossible
+        | Error::UserIdMissing
+        | Error::PasswordInvalid
+        | Error::LoginNameTaken
+        | Error::KeyNotFound
+        | Error::UnknownIdStore
+        | Error::SessionLimitReached
+        | Error::SearchLimitTooLarge { .. }
+        | Error::HashingBusy
+        | Error::TooLarge { .. }
+        | Error::Unavailable(_)
+        | Error::Internal(_) => (),
+    };
+    let errors = vec![
+        Error::SessionNotFound,
+        Error::SessionTerminated,
+        Error::SessionExpired,
+        Error::SessionIdle,
+        Error::SessionTokenInvalid,
+        Error::PermissionDenied,
+        Error::UserNotFound,
+        Error::UserNotActive,
+        Error::UserChangeNotPossible,
+        Error::UserIdMissing,
+        Error::PasswordInvalid,
+        Error::LoginNameTaken,
+        Error::KeyNotFound,
+        Error::UnknownIdStore,
+        Error::SessionLimitReached,
+        Error::SearchLimitTooLarge { max: 1000 },
+        Error::HashingBusy,
+        Error::TooLarge {
+            what: "metadata",
+            max: 100,
+        },
+        Error::Unavailable(anyhow::anyhow!("down")),
+        Error::Internal(anyhow::anyhow!("bug")),
+    ];
+    for error in &errors {
+        all(error);
+        let status = Status::from(error);
+        let rest = ZitadelError::from(Status::from(error)).into_response();
+        let rest_status = rest.status();
+        let body: Value =
+            serde_json::from_slice(&rest.into_body().into_bytes().await.unwrap()).unwrap();
+        assert_eq!(body["code"], json!(status.code.number()), "{error:?}");
+        assert_eq!(body["message"], json!(status.message()), "{error:?}");
+        assert_eq!(rest_status, status.code.http_status(), "{error:?}");
+        let connect = connectrpc::ConnectError::from(status.clone());
+        assert_eq!(
+            connect.code,
+            sessiond::api::rpc::status::error_code(status.code),
+            "{error:?}"
+        );
+        assert_eq!(
+            connect.code.grpc_code() as i32,
+            status.code.number(),
+            "{error:?}"
+        );
+        assert_eq!(connect.message.as_deref(), Some(status.message().as_str()));
     }
 }

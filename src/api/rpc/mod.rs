@@ -7,7 +7,7 @@ pub mod gateway;
 pub mod openapi;
 pub mod proto;
 pub mod session_service;
-mod status;
+pub mod status;
 pub mod translate;
 pub mod versions;
 
@@ -62,23 +62,60 @@ pub fn router(core: Arc<SessionRpc>) -> Router {
 
 /// The RPC routes as a poem endpoint. Bodies and trailers pass through
 /// frame by frame, so gRPC's trailers reach the client.
-pub fn endpoint(core: Arc<SessionRpc>) -> RpcEndpoint {
+///
+/// `documents` are the contract documents; Connect JSON requests to a
+/// documented route are held to its request schema, as the REST routes are.
+pub fn endpoint(core: Arc<SessionRpc>, documents: &[crate::api::docs::Document]) -> RpcEndpoint {
     let limits = Limits::default()
         .with_max_request_body_size(MAX_BODY_BYTES)
         .with_max_message_size(MAX_BODY_BYTES);
-    RpcEndpoint(ConnectRpcService::new(router(core)).with_limits(limits))
+    RpcEndpoint {
+        service: ConnectRpcService::new(router(core)).with_limits(limits),
+        schemas: Arc::new(request_schemas(documents)),
+    }
 }
 
-pub struct RpcEndpoint(ConnectRpcService);
+/// Each documented RPC path's request schema.
+fn request_schemas(
+    documents: &[crate::api::docs::Document],
+) -> std::collections::HashMap<String, crate::api::schema::CompiledSchema> {
+    let mut schemas = std::collections::HashMap::new();
+    for doc in documents {
+        let spec: serde_json::Value =
+            serde_json::from_str(&doc.json).expect("a rendered document is JSON");
+        let compiler = crate::api::schema::DocumentSchemas::new(&spec);
+        for (path, item) in spec["paths"].as_object().into_iter().flatten() {
+            if !is_rpc_path(path) {
+                continue;
+            }
+            let schema = &item["post"]["requestBody"]["content"]["application/json"]["schema"];
+            if schema.is_object() {
+                let compiled = compiler
+                    .compile(schema)
+                    .expect("every rendered request schema compiles");
+                schemas.insert(path.clone(), compiled);
+            }
+        }
+    }
+    schemas
+}
+
+pub struct RpcEndpoint {
+    service: ConnectRpcService,
+    schemas: Arc<std::collections::HashMap<String, crate::api::schema::CompiledSchema>>,
+}
 
 impl Endpoint for RpcEndpoint {
     type Output = poem::Response;
 
-    async fn call(&self, req: poem::Request) -> poem::Result<poem::Response> {
+    async fn call(&self, mut req: poem::Request) -> poem::Result<poem::Response> {
         use http_body_util::BodyExt;
         use tower::ServiceExt;
+        if let Some(refused) = self.check_connect_json(&mut req).await {
+            return Ok(refused);
+        }
         let request: http::Request<_> = req.into();
-        let response = match self.0.clone().oneshot(request).await {
+        let response = match self.service.clone().oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         };
@@ -91,14 +128,118 @@ impl Endpoint for RpcEndpoint {
             http::header::CACHE_CONTROL,
             http::HeaderValue::from_static("no-store"),
         );
+        if response.status() == http::StatusCode::METHOD_NOT_ALLOWED {
+            // Every RPC is a POST (connectrpc answers GET for none of them).
+            response
+                .headers_mut()
+                .insert(http::header::ALLOW, http::HeaderValue::from_static("POST"));
+        }
         if response.status() == http::StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 http::header::WWW_AUTHENTICATE,
                 http::HeaderValue::from_static(crate::api::zitadel::error::WWW_AUTHENTICATE),
             );
         }
+        if response.status() == http::StatusCode::UNSUPPORTED_MEDIA_TYPE
+            && !response.headers().contains_key(http::header::CONTENT_TYPE)
+        {
+            // connectrpc names the accepted types in `Accept-Post`; the body
+            // says it too, in the Connect error shape.
+            let accepted = response
+                .headers()
+                .get("accept-post")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let (parts, _) = response.into_parts();
+            let mut answer = connect_error(
+                parts.status,
+                "invalid_argument",
+                &format!("unsupported content type; send one of: {accepted}"),
+            );
+            for (name, value) in &parts.headers {
+                answer.headers_mut().insert(name, value.clone());
+            }
+            return Ok(answer);
+        }
         Ok(trailers_only(response))
     }
+}
+
+fn connect_error(status: http::StatusCode, code: &str, message: &str) -> poem::Response {
+    poem::Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .header(http::header::CACHE_CONTROL, "no-store")
+        .body(serde_json::json!({"code": code, "message": message}).to_string())
+}
+
+impl RpcEndpoint {
+    /// A Connect JSON body must be a JSON object (serde would also read a
+    /// message from an array), and on a documented route it must match the
+    /// route's request schema: no `null`s, no values of the wrong type.
+    async fn check_connect_json(&self, req: &mut poem::Request) -> Option<poem::Response> {
+        let schema = self.schemas.get(req.uri().path());
+        let body = match read_connect_json(req).await {
+            Ok(Some(body)) => body,
+            Ok(None) => return None,
+            Err(refused) => return Some(refused),
+        };
+        if let Some(schema) = schema
+            && let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body)
+            && let Err(problem) = schema.check_at(&value, "body")
+        {
+            return Some(connect_error(
+                http::StatusCode::BAD_REQUEST,
+                "invalid_argument",
+                &problem,
+            ));
+        }
+        req.set_body(body);
+        None
+    }
+}
+
+/// The body of a Connect JSON request, if it is one; a body that is not a
+/// JSON object is refused.
+async fn read_connect_json(
+    req: &mut poem::Request,
+) -> Result<Option<bytes::Bytes>, poem::Response> {
+    let is_connect_json = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_connect_json {
+        return Ok(None);
+    }
+    let body = match req.take_body().into_bytes_limit(MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+            return Err(connect_error(
+                http::StatusCode::PAYLOAD_TOO_LARGE,
+                "resource_exhausted",
+                &crate::api::body_limit::too_large_message(),
+            ));
+        }
+        Err(err) => {
+            return Err(connect_error(
+                http::StatusCode::BAD_REQUEST,
+                "invalid_argument",
+                &format!("reading the request body failed: {err}"),
+            ));
+        }
+    };
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(connect_error(
+            http::StatusCode::BAD_REQUEST,
+            "invalid_argument",
+            "the request body must be a JSON object",
+        ));
+    }
+    Ok(Some(body))
 }
 
 /// A gRPC error whose status is in the headers is a Trailers-Only

@@ -36,6 +36,29 @@ pub const V2BETA: Version = Version {
     description: include_str!("../../../docs/zitadel-session-v2beta.md"),
 };
 
+/// Proto fields the documents leave out, as (message, JSON name): the
+/// checks and challenges sessiond does not run, refused with code 3 when a
+/// request sets them, and the factors and challenges it therefore never
+/// returns. The proto files keep them, so binary clients decode exactly.
+pub const UNSUPPORTED_FIELDS: [(&str, &str); 16] = [
+    ("Checks", "webAuthN"),
+    ("Checks", "idpIntent"),
+    ("Checks", "totp"),
+    ("Checks", "otpSms"),
+    ("Checks", "otpEmail"),
+    ("Checks", "recoveryCode"),
+    ("CreateSessionRequest", "challenges"),
+    ("SetSessionRequest", "challenges"),
+    ("CreateSessionResponse", "challenges"),
+    ("SetSessionResponse", "challenges"),
+    ("Factors", "webAuthN"),
+    ("Factors", "intent"),
+    ("Factors", "totp"),
+    ("Factors", "otpSms"),
+    ("Factors", "otpEmail"),
+    ("Factors", "recoveryCode"),
+];
+
 /// An RPC with its REST gateway route, as ZITADEL maps them.
 struct Rpc {
     method: &'static str,
@@ -172,8 +195,9 @@ pub fn document(version: &Version, errors: &Map<String, Value>) -> Value {
                 Some(field) => schemas.body_without(&input, field, rpc.method),
                 None => input_ref.clone(),
             };
+            // An absent body is the empty message, as in ZITADEL's gateway.
             operation["requestBody"] = json!({
-                "required": rpc.path_field.is_none(),
+                "required": false,
                 "content": {"application/json": {"schema": body_ref}},
             });
         }
@@ -264,7 +288,6 @@ fn rest_responses(output_ref: &Value, created: bool) -> Value {
         "413": error("Request body larger than 1 MiB (code 8)."),
         "429": error("Too many password checks in progress (code 8)."),
         "500": error("Unexpected error (code 13)."),
-        "501": error("A check or challenge this server does not support (code 12)."),
         "503": error("The database cannot be reached; retry later (code 14)."),
     })
 }
@@ -285,7 +308,6 @@ fn connect_responses(output_ref: &Value) -> Value {
         "415": error("An unsupported content type."),
         "429": error("`resource_exhausted`: too many password checks in progress."),
         "500": error("`internal`."),
-        "501": error("`unimplemented`: a check or challenge this server does not support."),
         "503": error("`unavailable`: the database cannot be reached."),
         "default": error("Any other Connect error."),
     })
@@ -367,8 +389,12 @@ impl Schemas<'_> {
     }
 
     fn message_schema(&mut self, message: &MessageDescriptor) -> Value {
+        let name = schema_name(message.full_name());
         let mut properties = Map::new();
         for field in message.fields() {
+            if UNSUPPORTED_FIELDS.contains(&(name.as_str(), field.json_name())) {
+                continue;
+            }
             properties.insert(field.json_name().to_owned(), self.field_schema(field));
         }
         let mut schema = json!({"type": "object", "properties": properties});
@@ -382,6 +408,7 @@ impl Schemas<'_> {
                         .field_indices()
                         .iter()
                         .map(|i| message.fields()[usize::from(*i)].json_name())
+                        .filter(|field| !UNSUPPORTED_FIELDS.contains(&(name.as_str(), *field)))
                         .collect();
                     format!("`{}`", names.join("`, `"))
                 })

@@ -81,12 +81,12 @@ impl SessionRpc {
         request: pb::CreateSessionRequest,
     ) -> Result<pb::CreateSessionResponse> {
         translate::challenges(&request.challenges)?;
-        let lifetime = translate::lifetime(&request.lifetime)?;
+        let lifetime = translate::lifetime(&request.lifetime, self.services.sessions.now())?;
         let new = NewSession {
             origin: SessionOrigin::Zitadel,
             checks: translate::checks(&request.checks)?,
             metadata: translate::metadata(&request.metadata),
-            client: translate::client(&request.user_agent),
+            client: translate::client(&request.user_agent)?,
             requested_expiry: None,
             requested_id_store: None,
             is_impersonating: false,
@@ -142,7 +142,7 @@ impl SessionRpc {
             // An empty map changes nothing, as an absent one.
             metadata: (!request.metadata.is_empty())
                 .then(|| translate::metadata(&request.metadata)),
-            lifetime: translate::lifetime(&request.lifetime)?,
+            lifetime: translate::lifetime(&request.lifetime, self.services.sessions.now())?,
         };
         let token = version
             .set_checks_token()

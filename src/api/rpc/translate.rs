@@ -28,15 +28,26 @@ fn invalid(text: impl Into<String>) -> Status {
     Status::plain(Code::InvalidArgument, text)
 }
 
+/// A field sessiond does not serve; the documents leave such fields out
+/// (see [`super::openapi::UNSUPPORTED_FIELDS`]), and a request with one is
+/// refused rather than half-served.
 fn unsupported(what: &str) -> Status {
     Status::plain(
-        Code::Unimplemented,
+        Code::InvalidArgument,
         format!("{what} is not supported by this server"),
     )
 }
 
+/// The last instant a protobuf Timestamp can carry.
+fn last_timestamp() -> Timestamp {
+    chrono::DateTime::<chrono::Utc>::from_timestamp(253_402_300_799, 999_999_999)
+        .expect("9999-12-31T23:59:59.999999999Z is a valid time")
+}
+
+/// A stored time as a protobuf Timestamp; one beyond year 9999 (only an
+/// expiry could be) is shown as the last instant of 9999.
 pub fn timestamp(at: Timestamp) -> ProtoTimestamp {
-    ProtoTimestamp::from(at)
+    ProtoTimestamp::from(at.min(last_timestamp()))
 }
 
 fn domain_timestamp(at: &ProtoTimestamp, field: &str) -> Result<Timestamp> {
@@ -44,16 +55,21 @@ fn domain_timestamp(at: &ProtoTimestamp, field: &str) -> Result<Timestamp> {
         .map_err(|_| invalid(format!("{field}: not a valid timestamp")))
 }
 
-/// A lifetime must be a positive duration.
-pub fn lifetime(field: &Field<ProtoDuration>) -> Result<Option<Lifetime>> {
+/// A lifetime must be a positive duration, and the expiry it gives, from
+/// `now`, must be a time protobuf can carry (up to the end of year 9999).
+pub fn lifetime(field: &Field<ProtoDuration>, now: Timestamp) -> Result<Option<Lifetime>> {
     let Some(duration) = field.as_option() else {
         return Ok(None);
     };
     let delta = chrono::TimeDelta::try_from(duration.clone())
         .map_err(|_| invalid("lifetime: not a valid duration"))?;
-    Lifetime::new(delta)
-        .map(Some)
-        .map_err(|_| invalid("lifetime: must be positive"))
+    let lifetime = Lifetime::new(delta).map_err(|_| invalid("lifetime: must be positive"))?;
+    if lifetime.expiry_from(now) > last_timestamp() {
+        return Err(invalid(
+            "lifetime: the session would expire after 9999-12-31T23:59:59Z",
+        ));
+    }
+    Ok(Some(lifetime))
 }
 
 /// The user and password checks; any other check or a challenge is
@@ -105,13 +121,67 @@ pub fn metadata<S: std::hash::BuildHasher>(
     map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
+fn too_large(what: &'static str, max: usize) -> Status {
+    Status::from(&crate::domain::Error::TooLarge {
+        what,
+        max: max as u64,
+    })
+}
+
+/// A user agent within the limits: it is stored with the session.
+fn check_user_agent(agent: &pb::UserAgent) -> Result<()> {
+    use crate::domain::limits::*;
+    let chars = |s: &str| s.chars().count();
+    if agent
+        .ip
+        .as_deref()
+        .is_some_and(|ip| chars(ip) > MAX_USER_AGENT_HEADER_TEXT)
+    {
+        return Err(too_large("userAgent.ip", MAX_USER_AGENT_HEADER_TEXT));
+    }
+    if agent
+        .description
+        .as_deref()
+        .is_some_and(|d| chars(d) > MAX_USER_AGENT_DESCRIPTION)
+    {
+        return Err(too_large(
+            "userAgent.description",
+            MAX_USER_AGENT_DESCRIPTION,
+        ));
+    }
+    if agent.header.len() > MAX_USER_AGENT_HEADERS {
+        return Err(too_large("userAgent.header", MAX_USER_AGENT_HEADERS));
+    }
+    for (name, values) in &agent.header {
+        if values.values.len() > MAX_USER_AGENT_HEADER_VALUES {
+            return Err(too_large(
+                "userAgent.header values",
+                MAX_USER_AGENT_HEADER_VALUES,
+            ));
+        }
+        if chars(name) > MAX_USER_AGENT_HEADER_TEXT
+            || values
+                .values
+                .iter()
+                .any(|v| chars(v) > MAX_USER_AGENT_HEADER_TEXT)
+        {
+            return Err(too_large(
+                "userAgent.header text",
+                MAX_USER_AGENT_HEADER_TEXT,
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `userAgent.ip` is the session's client address, the one OAM calls
 /// `clientIp`.
-pub fn client(field: &Field<pb::UserAgent>) -> ClientContext {
+pub fn client(field: &Field<pb::UserAgent>) -> Result<ClientContext> {
     let Some(agent) = field.as_option() else {
-        return ClientContext::default();
+        return Ok(ClientContext::default());
     };
-    ClientContext {
+    check_user_agent(agent)?;
+    Ok(ClientContext {
         ip: agent.ip.clone(),
         user_agent: Some(UserAgent {
             fingerprint_id: agent.fingerprint_id.clone(),
@@ -122,7 +192,7 @@ pub fn client(field: &Field<pb::UserAgent>) -> ClientContext {
                 .map(|(name, values)| (name.clone(), values.values.clone()))
                 .collect::<BTreeMap<_, _>>(),
         }),
-    }
+    })
 }
 
 pub fn details(details: &Details, created_at: Option<Timestamp>) -> object::Details {
@@ -236,6 +306,10 @@ pub fn search(request: &pb::ListSessionsRequest, caller_key_id: &str) -> Result<
     use pb::__buffa::oneof::search_query::Query;
     let mut search = SessionSearch::default();
     if let Some(query) = request.query.as_option() {
+        // SQL offsets are signed 64-bit.
+        if query.offset > i64::MAX as u64 {
+            return Err(too_large("query.offset", i64::MAX as usize));
+        }
         search.offset = query.offset;
         search.limit = (query.limit > 0).then_some(u64::from(query.limit));
         search.ascending = query.asc;
@@ -250,6 +324,12 @@ pub fn search(request: &pb::ListSessionsRequest, caller_key_id: &str) -> Result<
     for query in &request.queries {
         match &query.query {
             Some(Query::IdsQuery(ids)) => {
+                if ids.ids.len() > crate::domain::limits::MAX_IDS_PER_QUERY {
+                    return Err(too_large(
+                        "idsQuery.ids",
+                        crate::domain::limits::MAX_IDS_PER_QUERY,
+                    ));
+                }
                 let mut all = search.ids.take().unwrap_or_default();
                 all.extend(ids.ids.iter().cloned());
                 search.ids = Some(all);
