@@ -13,7 +13,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::load::Effective;
 use crate::config::{Config, KeyCommand, SessionCommand, UserCommand};
 use crate::domain::session::Password;
-use crate::domain::{LoginName, Permission, SessionSearch, User, UserState};
+use crate::domain::{LoginName, Permission, SessionSearch, User};
 use crate::service::{Services, admin_cli_principal};
 use crate::startup;
 use crate::store::{Backend, Store};
@@ -78,8 +78,10 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Lock { user, output } => {
             let services = open(config).await?;
             let user = find_user(&services.store, &user).await?;
-            lock_user(&services.store, &user.id, SystemClock.now()).await?;
-            let user = find_user(&services.store, &user.id).await?;
+            let user = services
+                .admin
+                .lock_user(&admin_cli_principal(), &user.id)
+                .await?;
             print(output, user_json(&user), || {
                 user_table(std::slice::from_ref(&user))
             })
@@ -107,23 +109,6 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             })
         }
     }
-}
-
-/// Locks a user. The store has no such query yet (`Store::unlock_user` is
-/// its counterpart), so it is written here against the entity.
-async fn lock_user(store: &Store, id: &str, now: crate::domain::Timestamp) -> anyhow::Result<()> {
-    use entity::user;
-    use sea_orm::sea_query::Expr;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let res = user::Entity::update_many()
-        .col_expr(user::Column::State, Expr::value(UserState::Locked.as_str()))
-        .col_expr(user::Column::ChangedAt, Expr::value(now.timestamp_micros()))
-        .filter(user::Column::Id.eq(id))
-        .exec(store.connection())
-        .await
-        .context("cannot lock the user")?;
-    anyhow::ensure!(res.rows_affected > 0, "no user with the id {id:?}");
-    Ok(())
 }
 
 async fn add_user(

@@ -117,6 +117,15 @@ impl Admin {
         self.store.find_user(id).await?.ok_or(Error::UserNotFound)
     }
 
+    /// Locks a user: password checks then fail alike until it is unlocked.
+    pub async fn lock_user(&self, caller: &Principal, id: &str) -> Result<User, Error> {
+        caller.require(Permission::UserWrite)?;
+        if !self.store.lock_user(id, self.clock.now()).await? {
+            return Err(Error::UserNotFound);
+        }
+        self.store.find_user(id).await?.ok_or(Error::UserNotFound)
+    }
+
     /// Creates a key and returns it with its secret, which is not stored.
     pub async fn create_key(
         &self,

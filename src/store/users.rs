@@ -123,6 +123,17 @@ impl Store {
         Ok(res.rows_affected > 0)
     }
 
+    /// Locks a user, as the lockout does; `unlock_user` undoes it.
+    pub async fn lock_user(&self, id: &str, now: Timestamp) -> Result<bool, Error> {
+        let res = user::Entity::update_many()
+            .col_expr(user::Column::State, Expr::value(UserState::Locked.as_str()))
+            .col_expr(user::Column::ChangedAt, Expr::value(micros(now)))
+            .filter(user::Column::Id.eq(id))
+            .exec(&self.writer)
+            .await?;
+        Ok(res.rows_affected > 0)
+    }
+
     /// Counts one wrong password when lockout is off (`threshold` 0), or
     /// locks the user when the count reaches `threshold`. One statement, so
     /// concurrent failures are all counted.

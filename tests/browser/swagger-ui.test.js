@@ -37,10 +37,10 @@ const BASIC_HEADER = 'Basic ' + Buffer.from(`${BASIC_ID}:${BASIC_SECRET}`).toStr
 const BEARER_HEADER = `Bearer ${ADMIN_KEY}`;
 
 // Admin first: its Bearer authorization must not leak into OAM (or ZITADEL).
-const DOCUMENTS = ['admin-v1', 'oam-session-v1', 'zitadel-session-v2alpha'];
+const DOCUMENTS = ['admin-v1', 'oam-session-v1', 'zitadel-session-v2alpha', 'zitadel-session-v2', 'zitadel-session-v2beta'];
 // The document whose operations must go out with HTTP Basic.
 const BASIC_DOCUMENT = 'oam-session-v1';
-const VALIDATION_CODES = new Set([3, 'INVALID_ARGUMENT', 'INVALID_REQUEST']);
+const VALIDATION_CODES = new Set([3, 'INVALID_ARGUMENT', 'INVALID_REQUEST', 'invalid_argument']);
 const RESPONSE_TIMEOUT_MS = 20000;
 
 function mustEnv(name) {

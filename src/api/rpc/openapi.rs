@@ -20,6 +20,9 @@ pub struct Version {
     pub package: &'static str,
     pub info_version: &'static str,
     pub description: &'static str,
+    /// The Bearer scheme's name. Swagger UI keeps authorizations by scheme
+    /// name, so each document names its own, as the other documents do.
+    pub scheme: &'static str,
 }
 
 pub const V2: Version = Version {
@@ -27,6 +30,7 @@ pub const V2: Version = Version {
     package: "zitadel.session.v2",
     info_version: "2.0",
     description: include_str!("../../../docs/zitadel-session-v2.md"),
+    scheme: "zitadelV2Bearer",
 };
 
 pub const V2BETA: Version = Version {
@@ -34,6 +38,7 @@ pub const V2BETA: Version = Version {
     package: "zitadel.session.v2beta",
     info_version: "2.0-beta",
     description: include_str!("../../../docs/zitadel-session-v2beta.md"),
+    scheme: "zitadelV2betaBearer",
 };
 
 /// Proto fields the documents leave out, as (message, JSON name): the
@@ -182,7 +187,7 @@ pub fn document(version: &Version, errors: &Map<String, Value>) -> Value {
             "summary": rpc.summary,
             "description": rpc.description,
             "operationId": format!("SessionService_{}", rpc.method),
-            "security": [{"zitadelBearer": []}],
+            "security": [{version.scheme: []}],
             "responses": rest_responses(&output_ref, rpc.created),
         });
         if !parameters.is_empty() {
@@ -222,7 +227,7 @@ pub fn document(version: &Version, errors: &Map<String, Value>) -> Value {
                     rpc.description
                 ),
                 "operationId": format!("{service}.{}", rpc.method),
-                "security": [{"zitadelBearer": []}],
+                "security": [{version.scheme: []}],
                 "requestBody": {
                     "required": true,
                     "content": {"application/json": {"schema": input_ref}},
@@ -257,7 +262,7 @@ pub fn document(version: &Version, errors: &Map<String, Value>) -> Value {
         "components": {
             "schemas": components,
             "securitySchemes": {
-                "zitadelBearer": {
+                version.scheme: {
                     "type": "http", "scheme": "bearer", "bearerFormat": "sessiond API key",
                     "description": "An API key sent as `Authorization: Bearer <secret>`.",
                 },
