@@ -18,6 +18,7 @@ mod rpc_transports;
 mod server;
 mod session_model_v2;
 mod storage;
+mod store_queries;
 mod tls;
 mod zitadel_checks;
 mod zitadel_sessions;
