@@ -8,7 +8,11 @@
 //!   tasks, no HTTP, on a fresh database of the same backend with the
 //!   server's pool size, with and without one metadata entry; plus, as
 //!   diagnostics, the complete store work of one request of some scenarios
-//!   (user lookup, metadata).
+//!   (user lookup, metadata), and two bounds the search and revoke paths
+//!   are read against: a single-row update commit (`record_accesses` of
+//!   one session: the least a revoke writes) and a bare indexed select of
+//!   one page by user (the search's own page statement, without its count
+//!   or metadata).
 //!
 //! The framework ceiling (`GET /healthz` through the real server) is an
 //! ordinary HTTP scenario; see `runner.rs`.
@@ -185,9 +189,24 @@ const BARE: Calls = Calls {
 };
 
 enum StoreOp {
-    Insert { ids: Vec<String> },
-    Lookup { ids: Arc<Vec<String>> },
+    Insert {
+        ids: Vec<String>,
+    },
+    Lookup {
+        ids: Arc<Vec<String>>,
+    },
+    /// A single-row UPDATE, committed on its own.
+    Touch {
+        ids: Arc<Vec<String>>,
+    },
+    /// The page statement of a search by user, run bare.
+    Page {
+        statement: sea_orm::Statement,
+    },
 }
+
+/// The page size of OAM's search (`oam_max_results`' default).
+const PAGE: u64 = 28;
 
 struct StoreWorker {
     store: Store,
@@ -223,6 +242,25 @@ impl StoreWorker {
                     Ok(Some(_)) => {}
                     Ok(None) => return Err(format!("session {id} not found")),
                     Err(e) => return Err(format!("find_session: {e}")),
+                }
+            }
+            StoreOp::Touch { ids } => {
+                let id = ids[self.rng.random_range(0..ids.len())].clone();
+                self.store
+                    .record_accesses(&[(id, now())])
+                    .await
+                    .map_err(|e| format!("record_accesses: {e}"))?;
+            }
+            StoreOp::Page { statement } => {
+                use sea_orm::ConnectionTrait as _;
+                let rows = self
+                    .store
+                    .connection()
+                    .query_all_raw(statement.clone())
+                    .await
+                    .map_err(|e| format!("page by user: {e}"))?;
+                if rows.is_empty() {
+                    return Err("page by user: no rows".into());
                 }
             }
         }
@@ -318,13 +356,25 @@ pub async fn storage(
         .into_iter()
         .flat_map(|w| match w.op {
             StoreOp::Insert { ids } => ids,
-            StoreOp::Lookup { .. } => Vec::new(),
+            _ => Vec::new(),
         })
         .collect();
     anyhow::ensure!(!ids.is_empty(), "the storage ceiling inserted nothing");
     let ids = Arc::new(ids);
     let lookup = || StoreOp::Lookup { ids: ids.clone() };
     let (lookups, _) = load::run(workers(BARE, &lookup), load, &[]).await?;
+    let touch = || StoreOp::Touch { ids: ids.clone() };
+    let (touches, _) = load::run(workers(BARE, &touch), load, &[]).await?;
+    let by_user = sessiond::domain::SessionSearch {
+        user_id: Some("bench-user".to_owned()),
+        live_at: Some(now()),
+        ..Default::default()
+    };
+    let statement = store.search_statement(&by_user, PAGE);
+    let page = || StoreOp::Page {
+        statement: statement.clone(),
+    };
+    let (pages, _) = load::run(workers(BARE, &page), load, &[]).await?;
     let with_metadata = Calls {
         metadata: true,
         ..BARE
@@ -352,6 +402,19 @@ pub async fn storage(
             stats,
         });
     }
+    paths.push(StorePath {
+        name: "single-row update commit (`record_accesses` of one session)".to_owned(),
+        scenario: "delete oam_delete".to_owned(),
+        stats: touches,
+    });
+    paths.push(StorePath {
+        name: format!(
+            "bare indexed select of {PAGE} sessions by user (the search's page statement, \
+             no count, no metadata)"
+        ),
+        scenario: "oam_search".to_owned(),
+        stats: pages,
+    });
     Ok(StorageCeiling {
         pool_size,
         inserts,

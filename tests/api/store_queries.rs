@@ -77,7 +77,10 @@ async fn find_session_reads_the_row_and_all_its_metadata_at_once() {
     let without = session(&app, 2, None, "k");
     app.store.insert_session(&without).await.expect("insert");
 
-    assert_eq!(app.store.find_session(&with.id).await.expect("find"), Some(with));
+    assert_eq!(
+        app.store.find_session(&with.id).await.expect("find"),
+        Some(with)
+    );
     assert_eq!(
         app.store.find_session(&without.id).await.expect("find"),
         Some(without)
@@ -105,7 +108,11 @@ async fn search_pages_carry_their_metadata_and_an_exact_total() {
         .await
         .expect("terminate");
 
-    let even: Vec<Session> = all.iter().filter(|s| s.id.ends_with(['0', '2', '4', '6', '8'])).cloned().collect();
+    let even: Vec<Session> = all
+        .iter()
+        .filter(|s| s.id.ends_with(['0', '2', '4', '6', '8']))
+        .cloned()
+        .collect();
     let by_user = |offset, ascending| SessionSearch {
         user_id: Some("even".to_owned()),
         offset,
@@ -115,15 +122,27 @@ async fn search_pages_carry_their_metadata_and_an_exact_total() {
     let newest_first: Vec<Session> = even.iter().rev().cloned().collect();
 
     // A full page: the total is every match.
-    let (total, page) = app.store.search_sessions(&by_user(0, false), 5).await.expect("search");
+    let (total, page) = app
+        .store
+        .search_sessions(&by_user(0, false), 5)
+        .await
+        .expect("search");
     assert_eq!(total, 13);
     assert_eq!(page, newest_first[..5].to_vec());
     // A short last page, ascending.
-    let (total, page) = app.store.search_sessions(&by_user(10, true), 5).await.expect("search");
+    let (total, page) = app
+        .store
+        .search_sessions(&by_user(10, true), 5)
+        .await
+        .expect("search");
     assert_eq!(total, 13);
     assert_eq!(page, even[10..].to_vec());
     // Past the end: no rows, still the exact total.
-    let (total, page) = app.store.search_sessions(&by_user(40, false), 5).await.expect("search");
+    let (total, page) = app
+        .store
+        .search_sessions(&by_user(40, false), 5)
+        .await
+        .expect("search");
     assert_eq!((total, page.len()), (13, 0));
     // Nothing matches.
     let none = SessionSearch {
@@ -158,7 +177,13 @@ async fn revoke_is_one_conditional_write_with_the_old_answers() {
         RevokeBy::TokenHash(sessiond::ids::hash_secret("wrong")),
         RevokeBy::Creator("other".to_owned()),
     ] {
-        assert_eq!(app.store.revoke_session(&s.id, &by, now).await.expect("revoke"), None);
+        assert_eq!(
+            app.store
+                .revoke_session(&s.id, &by, now)
+                .await
+                .expect("revoke"),
+            None
+        );
     }
     assert_eq!(metadata_rows(&app, &s.id).await, 1);
     let stranger = principal("other", &[]);
@@ -169,7 +194,9 @@ async fn revoke_is_one_conditional_write_with_the_old_answers() {
         Err(Error::SessionTokenInvalid)
     ));
     assert!(matches!(
-        sessions.delete_with(&stranger, &s.id, None, SessionApi::V2).await,
+        sessions
+            .delete_with(&stranger, &s.id, None, SessionApi::V2)
+            .await,
         Err(Error::PermissionDenied)
     ));
 
@@ -180,7 +207,12 @@ async fn revoke_is_one_conditional_write_with_the_old_answers() {
         .expect("delete");
     assert_eq!(details.sequence, 2);
     assert_eq!(details.resource_owner, "owner");
-    let stored = app.store.find_session(&s.id).await.expect("find").expect("kept");
+    let stored = app
+        .store
+        .find_session(&s.id)
+        .await
+        .expect("find")
+        .expect("kept");
     assert!(stored.is_terminated());
     assert_eq!(stored.sequence, 2);
     assert!(stored.metadata.is_empty());
@@ -294,17 +326,31 @@ async fn the_one_statement_reads_use_their_indexes() {
     );
     match backend {
         DbBackend::Sqlite => {
-            assert!(find.contains("sqlite_autoindex_sessions_1") || find.contains("PRIMARY KEY") || find.contains("USING INDEX"), "{find}");
+            assert!(
+                find.contains("sqlite_autoindex_sessions_1")
+                    || find.contains("PRIMARY KEY")
+                    || find.contains("USING INDEX"),
+                "{find}"
+            );
             assert!(!find.contains("SCAN sessions"), "{find}");
-            assert!(!find.contains("SCAN m") && !find.contains("SCAN session_metadata"), "{find}");
+            assert!(
+                !find.contains("SCAN m") && !find.contains("SCAN session_metadata"),
+                "{find}"
+            );
             // The count needs nothing outside the index.
-            assert!(search.contains("COVERING INDEX idx_sessions_user_created"), "{search}");
+            assert!(
+                search.contains("COVERING INDEX idx_sessions_user_created"),
+                "{search}"
+            );
             assert!(!search.contains("SCAN m"), "{search}");
         }
         _ => {
             assert!(find.contains("sessions_pkey"), "{find}");
             assert!(find.contains("session_metadata_pkey"), "{find}");
-            assert!(search.contains("Index Only Scan using idx_sessions_user_created"), "{search}");
+            assert!(
+                search.contains("Index Only Scan using idx_sessions_user_created"),
+                "{search}"
+            );
             assert!(search.contains("session_metadata_pkey"), "{search}");
         }
     }
