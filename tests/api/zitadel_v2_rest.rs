@@ -207,3 +207,34 @@ async fn v2_only_queries_are_not_part_of_v2beta() {
         .await;
     assert_eq!(beta.status, StatusCode::BAD_REQUEST, "{}", beta.body);
 }
+
+#[tokio::test]
+async fn path_and_query_parameters_keep_their_documented_limits() {
+    let app = app().await;
+    for prefix in ["/v2", "/v2beta"] {
+        let long = "0".repeat(201);
+        for method in [Method::GET, Method::PATCH, Method::DELETE] {
+            let body = (method != Method::GET).then(|| json!({}));
+            let r = app
+                .admin(method.clone(), &format!("{prefix}/sessions/{long}"), body)
+                .await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{method} {prefix}");
+            assert_eq!(
+                r.body,
+                json!({"code": 3, "message": "path.sessionId: must be 1 to 200 characters"})
+            );
+        }
+        let r = app
+            .admin(
+                Method::GET,
+                &format!("{prefix}/sessions/some-id?sessionToken={}", "t".repeat(201)),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            r.body,
+            json!({"code": 3, "message": "query.sessionToken: at most 200 characters"})
+        );
+    }
+}

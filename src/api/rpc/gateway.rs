@@ -63,6 +63,10 @@ gateway_version!(V2beta, v2beta, ApiVersion::V2beta, "/v2beta");
 
 type Result<T> = std::result::Result<T, ZitadelError>;
 
+/// `maxLength` of the `sessionId` and `sessionToken` parameters in the
+/// documents (see `openapi.rs`).
+const MAX_PARAMETER_LENGTH: usize = 200;
+
 /// The version's routes, at their full paths.
 pub fn routes<V: GatewayVersion>(core: Arc<SessionRpc>) -> Route {
     let op = |kind: Operation| Gateway::<V> {
@@ -119,6 +123,16 @@ impl<V: GatewayVersion> Gateway<V> {
         // Credentials first: a bad key is answered before the body is read.
         let caller = self.core.caller(req.headers()).await?;
         let session_id = req.raw_path_param("sessionId").map(str::to_owned);
+        // The document's parameter limits, as poem-openapi holds v2alpha to
+        // them.
+        if session_id
+            .as_deref()
+            .is_some_and(|id| id.is_empty() || id.chars().count() > MAX_PARAMETER_LENGTH)
+        {
+            return Err(ZitadelError::invalid_argument(format!(
+                "path.sessionId: must be 1 to {MAX_PARAMETER_LENGTH} characters"
+            )));
+        }
         let query = req.uri().query().unwrap_or("").to_owned();
         let body = req.take_body().into_bytes().await.map_err(|e| {
             ZitadelError::invalid_argument(format!("reading the request body failed: {e}"))
@@ -137,6 +151,11 @@ impl<V: GatewayVersion> Gateway<V> {
                 let mut fields = Map::new();
                 for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
                     if name == "sessionToken" || name == "session_token" {
+                        if value.chars().count() > MAX_PARAMETER_LENGTH {
+                            return Err(ZitadelError::invalid_argument(format!(
+                                "query.sessionToken: at most {MAX_PARAMETER_LENGTH} characters"
+                            )));
+                        }
                         fields.insert("sessionToken".into(), Value::String(value.into_owned()));
                     }
                 }
