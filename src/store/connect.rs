@@ -57,6 +57,10 @@ pub async fn connect(
 ///
 /// SQLite runs in WAL mode with synchronous=NORMAL and a busy timeout, so
 /// readers never wait for the writer and writers queue instead of failing.
+/// WAL is set once, by [`enable_wal`], before the pool opens: it is stored
+/// in the file, and a pool connection that set it again would need a lock
+/// that the busy timeout cannot wait for, failing as "database is locked"
+/// whenever the pool grows while another connection writes.
 /// `search_path` (PostgreSQL only) points the pool at one schema; tests use
 /// it to isolate themselves.
 /// A database that cannot be reached fails within `acquire_timeout`, here
@@ -86,10 +90,10 @@ pub async fn connect_with(
         options.set_schema_search_path(schema.to_owned());
     }
     if backend == Backend::Sqlite {
+        enable_wal(url).await?;
         options.map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
+            o.synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
                 .create_if_missing(true)
                 // Keeps the WAL file from staying large after a burst.
@@ -100,12 +104,73 @@ pub async fn connect_with(
         .await
         .with_context(|| format!("cannot connect to {}", describe(url)))?;
     migrate(&db, url).await?;
-    if backend == Backend::Sqlite {
-        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
-            .await
-            .with_context(|| format!("cannot write to {}", describe(url)))?;
-    }
     Ok(db)
+}
+
+/// How long a SQLite statement waits for a lock another connection holds.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Puts the SQLite file in WAL mode, creating it if needed, on a connection
+/// of its own that is closed again. A file already in WAL mode is only
+/// read, so this never contends with a running node's writes; a file that
+/// is not yet in WAL mode is switched, retried while another connection
+/// holds the lock. A WAL left large by an earlier run is truncated.
+async fn enable_wal(url: &str) -> anyhow::Result<()> {
+    use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+    use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
+    let failed = || format!("cannot open {}", describe(url));
+    let options = url
+        .parse::<SqliteConnectOptions>()
+        .with_context(failed)?
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .create_if_missing(true);
+    let mut conn: SqliteConnection = options.connect().await.with_context(failed)?;
+    let deadline = tokio::time::Instant::now() + SQLITE_BUSY_TIMEOUT;
+    let result = loop {
+        match switch_to_wal(&mut conn).await {
+            Err(err) if is_busy(&err) && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => break other,
+        }
+    };
+    let _ = conn.close().await;
+    result.with_context(|| format!("cannot put {} in WAL mode", describe(url)))
+}
+
+async fn switch_to_wal(
+    conn: &mut sea_orm::sqlx::sqlite::SqliteConnection,
+) -> Result<(), sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::Row as _;
+    // Reading the schema first makes the connection see the file's stored
+    // mode, so the query form below reports it instead of the default.
+    sea_orm::sqlx::query("SELECT count(*) FROM sqlite_master")
+        .execute(&mut *conn)
+        .await?;
+    let mode: String = sea_orm::sqlx::query("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        sea_orm::sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&mut *conn)
+            .await?;
+    }
+    sea_orm::sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED, in any of their extended forms.
+fn is_busy(err: &sea_orm::sqlx::Error) -> bool {
+    match err {
+        sea_orm::sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
+        _ => false,
+    }
 }
 
 /// Applies pending migrations, if there are any. A database that is up to

@@ -18,6 +18,42 @@ async fn migrations_are_idempotent() {
     assert!(store.find_session(&id).await.unwrap().is_some());
 }
 
+/// The SQLite read pool opens new connections while another connection
+/// holds the write lock, and every read still succeeds: opening a
+/// connection must not need that lock.
+#[tokio::test]
+async fn sqlite_reads_open_connections_while_a_write_is_held() {
+    use sea_orm::sqlx::Connection as _;
+    let app = TestApp::spawn().await;
+    if !app.db.url.starts_with("sqlite:") {
+        return; // PostgreSQL run: no file lock to hold.
+    }
+    let (id, _) = app.zitadel_create(ADMIN_KEY, json!({})).await;
+    let mut holder = sea_orm::sqlx::sqlite::SqliteConnection::connect(&app.db.url)
+        .await
+        .unwrap();
+    sea_orm::sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    sea_orm::sqlx::query("UPDATE sessions SET changed_at = changed_at + 1")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    // More reads at once than the pool has connections open, so it grows.
+    let path = format!("/v2alpha/sessions/{id}");
+    let reads = (0..12).map(|_| app.admin(Method::GET, &path, None));
+    let replies = futures::future::join_all(reads).await;
+    sea_orm::sqlx::query("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    for reply in replies {
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(reply.body["session"]["id"], id);
+    }
+}
+
 #[tokio::test]
 async fn sqlite_wal_stays_bounded_under_sustained_writes() {
     let app = TestApp::spawn().await;
