@@ -49,6 +49,9 @@ pub enum Error {
     /// can take (an offset above 2^63 - 1).
     #[error("{what} exceeds the maximum of {max}")]
     TooLarge { what: &'static str, max: u64 },
+    /// Text with U+0000, which no backend stores (see `store::text`).
+    #[error("{what} must not contain the character U+0000")]
+    InvalidText { what: &'static str },
     /// The database cannot be reached (refused, reset, or no connection
     /// free within the acquire timeout).
     #[error("database unavailable")]
@@ -61,6 +64,10 @@ impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
         if is_unreachable(&err) {
             Error::Unavailable(err.into())
+        } else if is_nul_in_text(&err) {
+            // The store rejects U+0000 before it reaches the database; this
+            // keeps one it missed a client error.
+            Error::InvalidText { what: "text" }
         } else {
             Error::Internal(err.into())
         }
@@ -85,6 +92,21 @@ fn is_unreachable(err: &sea_orm::DbErr) -> bool {
         sqlx.as_ref(),
         Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed | Sqlx::Tls(_)
     )
+}
+
+/// PostgreSQL's "invalid byte sequence for encoding UTF8: 0x00"
+/// (SQLSTATE 22021, character_not_in_repertoire).
+fn is_nul_in_text(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e.as_ref() {
+                sea_orm::sqlx::Error::Database(db) => db.code().as_deref() == Some("22021"),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
-use super::{Store, micros, time};
+use super::{Store, micros, text, time};
 use crate::domain::{ApiKey, Error, Permission, Timestamp};
 
 /// A stored key together with the hash of its secret.
@@ -43,6 +43,7 @@ fn permissions_column(permissions: &BTreeSet<Permission>) -> String {
 
 impl Store {
     pub async fn insert_key(&self, key: &ApiKey, secret_hash: &str) -> Result<(), Error> {
+        text::check("key name", &key.name)?;
         let row = api_key::ActiveModel {
             id: Set(key.id.clone()),
             name: Set(key.name.clone()),
@@ -60,6 +61,7 @@ impl Store {
     /// Creates or resets a key with a fixed id: used for the bootstrap key,
     /// whose secret comes from configuration.
     pub async fn upsert_key(&self, key: &ApiKey, secret_hash: &str) -> Result<(), Error> {
+        text::check("key name", &key.name)?;
         let row = api_key::ActiveModel {
             id: Set(key.id.clone()),
             name: Set(key.name.clone()),
@@ -92,6 +94,9 @@ impl Store {
     }
 
     pub async fn find_key(&self, id: &str) -> Result<Option<StoredKey>, Error> {
+        if !text::storable(id) {
+            return Ok(None);
+        }
         Ok(api_key::Entity::find_by_id(id.to_owned())
             .one(&self.reader)
             .await?
@@ -115,6 +120,9 @@ impl Store {
 
     /// Returns whether an active key was revoked.
     pub async fn revoke_key(&self, id: &str, now: Timestamp) -> Result<bool, Error> {
+        if !text::storable(id) {
+            return Ok(false);
+        }
         let res = api_key::Entity::update_many()
             .col_expr(api_key::Column::RevokedAt, Expr::value(micros(now)))
             .filter(api_key::Column::Id.eq(id))

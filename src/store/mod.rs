@@ -5,6 +5,7 @@ mod connect;
 pub mod instance;
 pub mod keys;
 pub mod sessions;
+mod text;
 pub mod users;
 
 pub use connect::{Backend, DEFAULT_ACQUIRE_TIMEOUT, connect, connect_with, describe};

@@ -8,7 +8,7 @@ use sea_orm::{
     RelationTrait, Select, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
-use super::{Store, micros, time};
+use super::{Store, micros, text, time};
 use crate::domain::{
     ClientContext, Error, Metadata, Session, SessionSearch, Timestamp, TimestampComparison,
     TimestampFilter, UserAgent, UserFactor,
@@ -130,6 +130,7 @@ pub enum MetadataWrite {
 impl Store {
     /// Inserts a session and its metadata in one transaction.
     pub async fn insert_session(&self, s: &Session) -> Result<(), Error> {
+        text::check_session(s)?;
         if s.metadata.is_empty() {
             // One statement is atomic alone; BEGIN and COMMIT would be two
             // more round trips to the single writer.
@@ -158,6 +159,7 @@ impl Store {
         limit: UserLimit,
         now: Timestamp,
     ) -> Result<(), Error> {
+        text::check_session(s)?;
         let txn = self
             .writer
             .begin_with_options(TransactionOptions {
@@ -194,6 +196,9 @@ impl Store {
     /// The session with its metadata, in one statement: the row joined to
     /// its metadata entries (one result row per entry, or one without).
     pub async fn find_session(&self, id: &str) -> Result<Option<Session>, Error> {
+        if !text::storable(id) {
+            return Ok(None);
+        }
         let rows = self.reader.query_all_raw(self.find_statement(id)).await?;
         Ok(fold_sessions(&rows)?.pop())
     }
@@ -220,6 +225,9 @@ impl Store {
         by: &RevokeBy,
         now: Timestamp,
     ) -> Result<Option<(u64, String)>, Error> {
+        if !text::storable(id) {
+            return Ok(None);
+        }
         let mut update = Query::update();
         update
             .table(session::Entity)
@@ -299,6 +307,10 @@ impl Store {
         next: &Session,
         metadata: &[(String, MetadataWrite)],
     ) -> Result<bool, Error> {
+        text::check_session(next)?;
+        for (key, _) in metadata {
+            text::check("metadata key", key)?;
+        }
         let txn = self.writer.begin().await?;
         let mut row = to_row(next);
         row.id = sea_orm::ActiveValue::NotSet;
@@ -388,6 +400,17 @@ impl Store {
     /// Marks sessions terminated and drops their metadata. Sessions already
     /// terminated are left alone. Returns how many were terminated.
     pub async fn terminate_sessions(&self, ids: &[String], now: Timestamp) -> Result<u64, Error> {
+        let stored: Vec<String>;
+        let ids = if ids.iter().all(|id| text::storable(id)) {
+            ids
+        } else {
+            stored = ids
+                .iter()
+                .filter(|id| text::storable(id))
+                .cloned()
+                .collect();
+            &stored
+        };
         if ids.is_empty() {
             return Ok(0);
         }
@@ -403,6 +426,9 @@ impl Store {
         user_id: &str,
         now: Timestamp,
     ) -> Result<Vec<String>, Error> {
+        if !text::storable(user_id) {
+            return Ok(Vec::new());
+        }
         Ok(active_of_user(user_id, now)
             .into_tuple()
             .all(&self.reader)
@@ -419,6 +445,10 @@ impl Store {
         search: &SessionSearch,
         limit: u64,
     ) -> Result<(u64, Vec<Session>), Error> {
+        let Some(search) = text::runnable(search) else {
+            return Ok((0, Vec::new()));
+        };
+        let search = search.as_ref();
         let rows = self
             .reader
             .query_all_raw(self.search_with_metadata_statement(search, limit))
@@ -505,7 +535,10 @@ impl Store {
 
     /// Ids of every session matching `search`, without paging.
     pub async fn matching_session_ids(&self, search: &SessionSearch) -> Result<Vec<String>, Error> {
-        Ok(filtered(search)
+        let Some(search) = text::runnable(search) else {
+            return Ok(Vec::new());
+        };
+        Ok(filtered(&search)
             .select_only()
             .column(session::Column::Id)
             .into_tuple()

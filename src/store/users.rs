@@ -5,7 +5,7 @@ use sea_orm::{
     QuerySelect,
 };
 
-use super::{Store, micros, time};
+use super::{Store, micros, text, time};
 use crate::domain::{Error, NewUser, Timestamp, User, UserState};
 
 fn to_domain(row: user::Model) -> Result<User, Error> {
@@ -32,6 +32,9 @@ impl Store {
         id_store_name: &str,
         now: Timestamp,
     ) -> Result<(), Error> {
+        text::check("login name", new.login_name.as_str())?;
+        text::check("display name", &new.display_name)?;
+        text::check("id store name", id_store_name)?;
         let row = user::ActiveModel {
             id: Set(id.to_owned()),
             login_name: Set(new.login_name.as_str().to_owned()),
@@ -59,6 +62,9 @@ impl Store {
     }
 
     pub async fn find_user(&self, id: &str) -> Result<Option<User>, Error> {
+        if !text::storable(id) {
+            return Ok(None);
+        }
         user::Entity::find_by_id(id.to_owned())
             .one(&self.reader)
             .await?
@@ -68,6 +74,9 @@ impl Store {
 
     /// Case-insensitive lookup by login name.
     pub async fn find_user_by_login_name(&self, login_name: &str) -> Result<Option<User>, Error> {
+        if !text::storable(login_name) {
+            return Ok(None);
+        }
         user::Entity::find()
             .filter(user::Column::LoginNameLower.eq(login_name.to_lowercase()))
             .one(&self.reader)
@@ -90,6 +99,9 @@ impl Store {
 
     /// Returns whether a user was deleted.
     pub async fn delete_user(&self, id: &str) -> Result<bool, Error> {
+        if !text::storable(id) {
+            return Ok(false);
+        }
         let res = user::Entity::delete_by_id(id.to_owned())
             .exec(&self.writer)
             .await?;
@@ -102,6 +114,9 @@ impl Store {
         hash: &str,
         now: Timestamp,
     ) -> Result<bool, Error> {
+        if !text::storable(id) {
+            return Ok(false);
+        }
         let res = user::Entity::update_many()
             .col_expr(user::Column::PasswordHash, Expr::value(hash.to_owned()))
             .col_expr(user::Column::ChangedAt, Expr::value(micros(now)))
@@ -113,6 +128,9 @@ impl Store {
 
     /// Makes a locked user active again and clears its failure count.
     pub async fn unlock_user(&self, id: &str, now: Timestamp) -> Result<bool, Error> {
+        if !text::storable(id) {
+            return Ok(false);
+        }
         let res = user::Entity::update_many()
             .col_expr(user::Column::State, Expr::value(UserState::Active.as_str()))
             .col_expr(user::Column::FailedAttempts, Expr::value(0))
@@ -125,6 +143,9 @@ impl Store {
 
     /// Locks a user, as the lockout does; `unlock_user` undoes it.
     pub async fn lock_user(&self, id: &str, now: Timestamp) -> Result<bool, Error> {
+        if !text::storable(id) {
+            return Ok(false);
+        }
         let res = user::Entity::update_many()
             .col_expr(user::Column::State, Expr::value(UserState::Locked.as_str()))
             .col_expr(user::Column::ChangedAt, Expr::value(micros(now)))

@@ -588,3 +588,135 @@ fn a_limit_above_its_documented_ceiling_is_refused_at_start_up() {
         "max_metadata_keys must be between 1 and 100, not 101"
     );
 }
+
+/// U+0000 in any text: no backend stores it, so a lookup by it finds
+/// nothing, a filter with it matches nothing, and a write carrying it is
+/// the dialect's invalid argument, with nothing written. Alike on SQLite
+/// and PostgreSQL, whose text cannot hold it.
+#[tokio::test]
+async fn nul_in_text_is_not_found_or_invalid_never_a_5xx() {
+    let app = TestApp::spawn().await;
+    app.create_user("nul@example.com", "nul-pass-1").await;
+    let (id, _) = app.zitadel_create(ADMIN_KEY, json!({})).await;
+
+    let r = app
+        .admin(Method::GET, "/v2alpha/sessions/a%00b", None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = app
+        .admin(Method::GET, &format!("{OAM_SESSION}/%00"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = app.admin(Method::DELETE, "/admin/v1/users/%00", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = app
+        .admin(Method::POST, "/admin/v1/users/%00/unlock", None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = app.admin(Method::DELETE, "/admin/v1/keys/%00", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    // A Basic key id with U+0000 is an unknown key.
+    let r = app
+        .call_basic(
+            Method::GET,
+            &format!("{OAM_SESSION}/{id}"),
+            Some(("\0", "x")),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+
+    // Filters: an id that cannot exist is dropped from an id list; any
+    // other filter with U+0000 matches nothing.
+    let r = app
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions/search",
+            Some(json!({"queries": [{"idsQuery": {"ids": [id, "x\u{0}"]}}]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["details"]["totalResult"], "1");
+    assert_eq!(r.body["sessions"][0]["id"], id);
+    let r = app
+        .admin(
+            Method::POST,
+            crate::helpers::OAM_SEARCH,
+            Some(json!({"userId": "nul\u{0}"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+    // Writes: the dialect's invalid argument, and nothing stored.
+    let r = app
+        .admin(
+            Method::POST,
+            "/v2alpha/sessions",
+            Some(json!({"metadata": {"k\u{0}": "dg=="}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(
+        r.body,
+        zitadel_error(
+            3,
+            "SESSION-n0NuL",
+            "metadata key must not contain the character U+0000"
+        )
+    );
+    let r = app
+        .admin(
+            Method::PATCH,
+            &format!("/v2alpha/sessions/{id}"),
+            Some(json!({"metadata": {"k\u{0}": "dg=="}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = app
+        .admin(
+            Method::POST,
+            OAM_SESSION,
+            Some(json!({"userId": "nul@example.com", "userAttributes": {"a\u{0}": {"attrValue": "v"}}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(
+        r.body,
+        json!({"code": "INVALID_REQUEST", "message": "metadata key must not contain the character U+0000"})
+    );
+    let r = app
+        .admin(
+            Method::POST,
+            "/admin/v1/users",
+            Some(json!({"loginName": "x\u{0}y", "password": "nul-pass-2"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(
+        r.body,
+        json!({"code": "INVALID_ARGUMENT", "message": "login name must not contain the character U+0000"})
+    );
+    let r = app
+        .admin(
+            Method::POST,
+            "/admin/v1/keys",
+            Some(json!({"name": "k\u{0}", "permissions": ["session.read"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+
+    // Nothing was written: one session, unchanged, and one user.
+    let all = app.oam_search_all().await;
+    assert_eq!(all.body["totalRecords"], 1, "{}", all.body);
+    let r = app
+        .admin(Method::GET, &format!("/v2alpha/sessions/{id}"), None)
+        .await;
+    assert!(r.body["session"].get("metadata").is_none(), "{}", r.body);
+    let users = app.admin(Method::GET, "/admin/v1/users", None).await;
+    assert_eq!(
+        users.body["users"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        users.body
+    );
+}

@@ -1099,6 +1099,7 @@ async fn every_domain_error_maps_alike_on_every_transport() {
         | Error::SearchLimitTooLarge { .. }
         | Error::HashingBusy
         | Error::TooLarge { .. }
+        | Error::InvalidText { .. }
         | Error::Unavailable(_)
         | Error::Internal(_) => (),
     };
@@ -1124,6 +1125,7 @@ async fn every_domain_error_maps_alike_on_every_transport() {
             what: "metadata",
             max: 100,
         },
+        Error::InvalidText { what: "login name" },
         Error::Unavailable(anyhow::anyhow!("down")),
         Error::Internal(anyhow::anyhow!("bug")),
     ];

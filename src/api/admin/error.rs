@@ -75,7 +75,7 @@ impl From<Error> for AdminError {
     fn from(err: Error) -> AdminError {
         use StatusCode as S;
         let (status, code, message) = match &err {
-            Error::TooLarge { .. } => {
+            Error::TooLarge { .. } | Error::InvalidText { .. } => {
                 return AdminError::new(S::BAD_REQUEST, C::InvalidArgument, err.to_string());
             }
             Error::Unavailable(cause) => {

@@ -81,7 +81,7 @@ impl From<Error> for OamError {
     fn from(err: Error) -> OamError {
         use StatusCode as S;
         let (status, code, message) = match &err {
-            Error::TooLarge { .. } => {
+            Error::TooLarge { .. } | Error::InvalidText { .. } => {
                 return OamError::new(S::BAD_REQUEST, C::InvalidRequest, err.to_string());
             }
             Error::Unavailable(cause) => {

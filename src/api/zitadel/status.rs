@@ -96,6 +96,9 @@ impl From<&Error> for Status {
             Error::TooLarge { .. } => {
                 return Status::domain(C::InvalidArgument, "SESSION-L1m1t", err.to_string());
             }
+            Error::InvalidText { .. } => {
+                return Status::domain(C::InvalidArgument, "SESSION-n0NuL", err.to_string());
+            }
             Error::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 (
