@@ -400,17 +400,6 @@ impl Store {
     /// Marks sessions terminated and drops their metadata. Sessions already
     /// terminated are left alone. Returns how many were terminated.
     pub async fn terminate_sessions(&self, ids: &[String], now: Timestamp) -> Result<u64, Error> {
-        let stored: Vec<String>;
-        let ids = if ids.iter().all(|id| text::storable(id)) {
-            ids
-        } else {
-            stored = ids
-                .iter()
-                .filter(|id| text::storable(id))
-                .cloned()
-                .collect();
-            &stored
-        };
         if ids.is_empty() {
             return Ok(0);
         }
